@@ -1,0 +1,50 @@
+/**
+ * The stream proxy as a part of `xg2g demo`: the core (App) configured against the simulator that
+ * the part before it started, on the usual port 18000 when it is free.
+ */
+import { App } from '../app';
+import { loadConfig } from '../config';
+import { Logger } from '../logger';
+import { PROXY_LISTEN_DEFAULT } from '../settings';
+import { streamPath } from '../stream/backend';
+import type { DemoPart } from './demo';
+import { portFree } from './ports';
+import { println, type CliIo } from './io';
+
+/** Warnings and errors reach the terminal; routine lines stay quiet so the demo's summary stays readable. */
+function demoLogger(io: CliIo): Logger {
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (m) => println(io.stderr, `[proxy] ${m}`),
+    error: (m) => println(io.stderr, `[proxy] ${m}`),
+  };
+}
+
+export const proxyPart: DemoPart = {
+  title: 'Stream proxy (AC-3/MP2 → AAC)',
+  async start(ctx) {
+    const sim = ctx.simulator;
+    if (!sim) throw new Error('the proxy part needs the simulator part before it');
+    const web = new URL(sim.webUrl);
+    const port = Number(PROXY_LISTEN_DEFAULT.slice(1));
+    const listen = `${ctx.host}:${(await portFree(ctx.host, port)) ? port : 0}`;
+    const config = loadConfig({
+      env: {},
+      block: {
+        receivers: [{ name: 'Simulator', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: 'auto' }],
+        proxy: { listen },
+        api: { listen: '' },
+      },
+    });
+    const app = new App(config, demoLogger(ctx.io));
+    await app.start();
+    const url = app.proxyUrl!;
+    const example = ctx.channels?.[0];
+    const lines = [`playlist (open in VLC)     ${url}/playlist.m3u`];
+    if (example) lines.push(`one channel (open in VLC)  ${url}${streamPath(example.ref)}  (${example.name})`);
+    lines.push(`status / metrics           ${url}/api/status   ${url}/metrics`);
+    lines.push(`the same from the command  XG2G_OWI_BASE=${sim.webUrl.replace(/\/$/, '')} XG2G_PROXY_TARGET=auto xg2g serve`);
+    return { lines, close: () => app.stop() };
+  },
+};

@@ -1,0 +1,144 @@
+/**
+ * `xg2g demo`: everything runnable without a receiver, started together and explained. Today that
+ * is the simulator; the proxy, HomeKit and MQTT join as further DemoParts (append to DEMO_PARTS),
+ * each starting after the ones before it and seeing what they started through the DemoContext.
+ * Parts stop in reverse order on Ctrl-C or when a later part fails to start.
+ */
+import { OpenWebIfClient } from '../receiver/client';
+import { encodeServiceRef } from '../receiver/service-ref';
+import type { Channel } from '../receiver/types';
+import { SIM_HOST_DEFAULT, SIM_TUNERS_DEFAULT, SIMULATOR_WEB_PORT_DEFAULT, STREAM_PORT, STREAM_RELAY_PORT } from '../settings';
+import { startSimulator, type Simulator } from '../simulator';
+import { parseOptions, stringOption } from './args';
+import { proxyPart } from './demo-proxy';
+import { portFree } from './ports';
+import { println, untilAborted, type CliIo } from './io';
+import type { Command } from './command';
+
+/** What the parts started so far share with the next ones. */
+export interface DemoContext {
+  io: CliIo;
+  /** Address the demo listens on. */
+  host: string;
+  simulator?: Simulator;
+  /** Channels of the simulator's favourites bouquet, for examples. */
+  channels?: Channel[];
+}
+
+export interface StartedPart {
+  /** Lines printed under the part's title: what runs where, how to try it. */
+  lines: string[];
+  close(): Promise<void>;
+}
+
+export interface DemoPart {
+  title: string;
+  start(ctx: DemoContext): Promise<StartedPart>;
+}
+
+/** The usual ports when all are free (so URLs look like a real box's), else any free ones. */
+async function simulatorPorts(host: string): Promise<{ webPort: number; streamPort: number; relayPort: number }> {
+  const preferred = { webPort: SIMULATOR_WEB_PORT_DEFAULT, streamPort: STREAM_PORT, relayPort: STREAM_RELAY_PORT };
+  for (const port of Object.values(preferred)) {
+    if (!(await portFree(host, port))) return { webPort: 0, streamPort: 0, relayPort: 0 };
+  }
+  return preferred;
+}
+
+export const simulatorPart: DemoPart = {
+  title: 'Simulated receiver',
+  async start(ctx) {
+    const sim = await startSimulator({ host: ctx.host, tuners: SIM_TUNERS_DEFAULT, ...(await simulatorPorts(ctx.host)) });
+    ctx.simulator = sim;
+    try {
+      const web = new URL(sim.webUrl);
+      const client = new OpenWebIfClient(
+        { name: 'Simulator', host: web.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(web.port) },
+        { signal: ctx.io.signal },
+      );
+      try {
+        const [first] = await client.bouquets('tv');
+        ctx.channels = first ? await client.channels(first.ref) : [];
+      } finally {
+        client.close();
+      }
+      const example = ctx.channels[0];
+      const lines = [
+        `web interface (OpenWebIF)  ${sim.webUrl}`,
+        `stream port                ${sim.streamUrl}`,
+        `descrambling relay         ${sim.relayUrl}`,
+      ];
+      if (example) {
+        lines.push(`example channel stream     ${sim.streamUrl.replace(/\/$/, '')}/${encodeServiceRef(example.ref)}  (${example.name}; open in VLC)`);
+      }
+      lines.push(`list its channels          XG2G_OWI_BASE=${sim.webUrl.replace(/\/$/, '')} xg2g channels`);
+      lines.push(`check a setup against it   XG2G_OWI_BASE=${sim.webUrl.replace(/\/$/, '')} xg2g doctor`);
+      return { lines, close: () => sim.close() };
+    } catch (err) {
+      await sim.close();
+      throw err;
+    }
+  },
+};
+
+/** The parts `xg2g demo` runs, in start order. */
+export const DEMO_PARTS: DemoPart[] = [simulatorPart, proxyPart];
+
+/** Start `parts` in order; on failure stop the started ones (reverse order) and rethrow. */
+export async function startDemo(parts: DemoPart[], ctx: DemoContext): Promise<{ started: Array<{ part: DemoPart; running: StartedPart }>; close(): Promise<void> }> {
+  const started: Array<{ part: DemoPart; running: StartedPart }> = [];
+  const close = async (): Promise<void> => {
+    for (const { running } of started.splice(0).reverse()) {
+      try {
+        await running.close();
+      } catch (err) {
+        println(ctx.io.stderr, `Stopping failed: ${(err as Error).message}`);
+      }
+    }
+  };
+  try {
+    for (const part of parts) started.push({ part, running: await part.start(ctx) });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { started: [...started], close };
+}
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: "start the simulator and the stream proxy against it and show what runs where",
+  usage: `Usage: xg2g demo [--host ADDR]
+
+Starts a simulated receiver on its usual ports (${SIMULATOR_WEB_PORT_DEFAULT}, ${STREAM_PORT}, ${STREAM_RELAY_PORT}), or on free
+ports when those are taken, and prints what runs where and how to try it. Runs until Ctrl-C.
+
+Options:
+  --host ADDR   address to listen on (default ${SIM_HOST_DEFAULT}; 0.0.0.0 to reach it from the LAN)
+  -h, --help    show this help
+`,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const values = parseOptions(argv, { host: { type: 'string' } });
+    if (values.help) {
+      io.stdout.write(this.usage);
+      return 0;
+    }
+    const ctx: DemoContext = { io, host: stringOption(values, 'host', SIM_HOST_DEFAULT) };
+    const demo = await startDemo(DEMO_PARTS, ctx);
+    try {
+      println(io.stdout, 'xg2g demo is running:');
+      for (const { part, running } of demo.started) {
+        println(io.stdout);
+        println(io.stdout, `${part.title}:`);
+        for (const line of running.lines) println(io.stdout, `  ${line}`);
+      }
+      println(io.stdout);
+      println(io.stdout, 'Press Ctrl-C to stop.');
+      await untilAborted(io.signal);
+    } finally {
+      await demo.close();
+    }
+    println(io.stdout, 'Demo stopped.');
+    return 0;
+  },
+};

@@ -1,0 +1,28 @@
+/**
+ * The logging interface the core writes to. Homebridge's logger fits it as is; the `xg2g` command
+ * supplies a console one. Messages are sentences a user can act on, never containing secrets.
+ */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+interface TextOutput {
+  write(chunk: string): unknown;
+}
+
+/** Timestamped lines for the command line: info and debug to `out`, warnings and errors to `err`. */
+export function textLogger(out: TextOutput, err: TextOutput, options: { debug?: boolean } = {}): Logger {
+  const line = (level: string, message: string): string => `${new Date().toISOString()} ${level} ${message}\n`;
+  return {
+    debug: (m) => { if (options.debug) out.write(line('DEBUG', m)); },
+    info: (m) => out.write(line('INFO ', m)),
+    warn: (m) => err.write(line('WARN ', m)),
+    error: (m) => err.write(line('ERROR', m)),
+  };
+}
+
+/** A logger that drops everything: for tests that assert on behaviour, not output. */
+export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,0 +1,122 @@
+/**
+ * Everything the core keeps for one configured receiver: its OpenWebIF client, its device info and
+ * channel list (loaded at start, retried in the background while the box is unreachable), and the
+ * stream sessions of its channels. This is the proxy's view of a receiver (ProxyReceiver).
+ */
+import { Logger } from './logger';
+import { ProxyConfig, ReceiverConfig } from './config/types';
+import { receiverConnection } from './config/connection';
+import { loadChannels } from './receiver/channels';
+import { OpenWebIfClient } from './receiver/client';
+import { channelId, ServiceRef } from './receiver/service-ref';
+import { DeviceInfo } from './receiver/types';
+import { CHANNEL_RELOAD_RETRY_MS, MAX_SESSIONS_FALLBACK } from './settings';
+import { createUpstreamResolver } from './stream/backend';
+import { ProxyChannel, ProxyReceiver, ReceiverSummary } from './stream/proxy-types';
+import { Session } from './stream/session';
+import { SessionManager } from './stream/sessions';
+
+export interface ReceiverRuntimeOptions {
+  config: ReceiverConfig;
+  proxy: ProxyConfig;
+  ffmpegPath: string;
+  userAgent: string;
+  log: Logger;
+  signal: AbortSignal;
+  clientQueueBytes: number;
+}
+
+export class ReceiverRuntime implements ProxyReceiver {
+  readonly name: string;
+  readonly client: OpenWebIfClient;
+  readonly sessions: SessionManager;
+  device: DeviceInfo | undefined;
+  private channelList: ProxyChannel[] = [];
+  private reachable = false;
+  private lastError: string | null = null;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ReceiverRuntimeOptions) {
+    const { config, proxy, signal } = options;
+    this.name = config.name;
+    this.client = new OpenWebIfClient(receiverConnection(config), { signal });
+    const resolve = createUpstreamResolver(config.streamTarget, config.host, this.client);
+    this.sessions = new SessionManager({
+      maxSessions: () => proxy.maxSessions ?? this.device?.tunerCount ?? MAX_SESSIONS_FALLBACK,
+      create: (ref) => this.createSession(ref, resolve),
+    });
+    signal.addEventListener('abort', () => {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+    }, { once: true });
+  }
+
+  /** Loads device info and channels; on failure logs once and retries in the background. */
+  async load(): Promise<void> {
+    const { config, log, signal } = this.options;
+    try {
+      this.device = await this.client.deviceInfo();
+      const { channels, missing } = await loadChannels(this.client, config.bouquets);
+      this.channelList = channels.map((c) => ({ ref: c.ref, name: c.name, bouquet: c.bouquet }));
+      for (const session of this.sessions.list()) session.channel.name = this.channelName(session.channel.ref);
+      this.reachable = true;
+      this.lastError = null;
+      if (missing.length > 0) log.warn(`${config.name}: no bouquet named ${missing.map((m) => `"${m}"`).join(', ')} on the receiver; check "bouquets" in the config.`);
+      log.info(`${config.name}: ${this.device.brand} ${this.device.model}, ${this.device.tunerCount} tuner(s), ${channels.length} channel(s).`);
+    } catch (error) {
+      if (signal.aborted) return;
+      const message = (error as Error).message;
+      if (message !== this.lastError) log.warn(`${message}. Retrying every ${CHANNEL_RELOAD_RETRY_MS / 1000} s; streams by service reference still work.`);
+      this.reachable = false;
+      this.lastError = message;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.load();
+      }, CHANNEL_RELOAD_RETRY_MS);
+    }
+  }
+
+  channels(): ProxyChannel[] {
+    return this.channelList;
+  }
+
+  summary(): ReceiverSummary {
+    const { config } = this.options;
+    return {
+      name: config.name,
+      address: `${config.host}:${config.port}`,
+      reachable: this.reachable,
+      channels: this.channelList.length,
+      tuners: this.device?.tunerCount ?? null,
+      lastError: this.lastError,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.sessions.stopAll();
+    this.client.close();
+  }
+
+  private channelName(ref: ServiceRef): string {
+    return this.channelList.find((c) => c.ref.ref === ref.ref)?.name ?? (ref.name || ref.ref);
+  }
+
+  private createSession(ref: ServiceRef, resolve: ReturnType<typeof createUpstreamResolver>): Session {
+    const { config, proxy, ffmpegPath, userAgent, log, clientQueueBytes } = this.options;
+    const name = this.channelName(ref);
+    return new Session({
+      channel: { ref, name, id: channelId(ref) },
+      receiverName: config.name,
+      resolveUpstream: () => resolve(ref, name),
+      username: config.username || undefined,
+      password: config.password || undefined,
+      allowSelfSigned: config.allowSelfSigned,
+      userAgent,
+      audio: proxy.audio,
+      ffmpegPath,
+      maxClients: proxy.maxClients,
+      clientQueueBytes,
+      log,
+    });
+  }
+}

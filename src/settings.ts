@@ -1,0 +1,204 @@
+/**
+ * Every tunable constant of homebridge-xg2g in one place, each with its unit and the reason for its
+ * value. Modules import from here instead of scattering literals; add new constants under the
+ * section of the layer that uses them.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+// ---------------------------------------------------------------------------------------------
+
+/** Homebridge platform name and config.schema.json `pluginAlias`. */
+export const PLATFORM_NAME = 'XG2G';
+/** npm package name, as Homebridge registers the plugin. */
+export const PLUGIN_NAME = 'homebridge-xg2g';
+
+// ---------------------------------------------------------------------------------------------
+// Service references
+// ---------------------------------------------------------------------------------------------
+
+/** Longest accepted service reference, in characters. IPTV refs carry a URL; 512 is generous. */
+export const SERVICE_REF_MAX_LENGTH = 512;
+/** Hex characters of the hash used for short channel ids: 32 bits, collision-free in practice. */
+export const CHANNEL_ID_HASH_HEX = 8;
+
+// ---------------------------------------------------------------------------------------------
+// OpenWebIF client
+// ---------------------------------------------------------------------------------------------
+
+/** Per-request timeout, in ms. Real boxes answer statusinfo in <100 ms; a stalled one never does. */
+export const OWI_TIMEOUT_MS = 5_000;
+/** Default web interface ports. */
+export const OWI_HTTP_PORT = 80;
+export const OWI_HTTPS_PORT = 443;
+/** The enigma2 stream server's port, and the descrambling relay's. */
+export const STREAM_PORT = 8001;
+export const STREAM_RELAY_PORT = 17999;
+/**
+ * Largest answer accepted from the web interface, in bytes. A bouquet's EPG on a big bouquet is a
+ * few MB; anything far beyond that is not an OpenWebIF answer and would only eat memory.
+ */
+export const OWI_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** Longest piece of a box's own message (`result: false`) quoted in an error, in characters. */
+export const OWI_BOX_MESSAGE_MAX_CHARS = 200;
+/** User-Agent sent to the web interface, so a box's log shows who is polling it. */
+export const OWI_USER_AGENT = 'homebridge-xg2g';
+
+// ---------------------------------------------------------------------------------------------
+// Receiver polling
+// ---------------------------------------------------------------------------------------------
+
+/** While the box cannot be reached at start, retry loading device info and channels this often (ms). */
+export const CHANNEL_RELOAD_RETRY_MS = 30_000;
+/** Default and minimum statusinfo poll interval, in s. Faster polling stalls weak boxes. */
+export const REFRESH_INTERVAL_DEFAULT_S = 5;
+export const REFRESH_INTERVAL_MIN_S = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Proxy and API listeners
+// ---------------------------------------------------------------------------------------------
+
+/** The original xg2g daemon's ports, kept so existing playlists and dashboards keep working. */
+export const PROXY_LISTEN_DEFAULT = ':18000';
+export const API_LISTEN_DEFAULT = ':18080';
+/** Distinct channels streamed at once when the box does not tell its tuner count. */
+export const MAX_SESSIONS_FALLBACK = 2;
+
+// ---------------------------------------------------------------------------------------------
+// MQTT
+// ---------------------------------------------------------------------------------------------
+
+export const MQTT_URL_DEFAULT = 'mqtt://127.0.0.1:1883';
+export const MQTT_PREFIX_DEFAULT = 'xg2g';
+export const MQTT_DISCOVERY_PREFIX_DEFAULT = 'homeassistant';
+export const MQTT_EMBEDDED_BROKER_PORT_DEFAULT = 1883;
+
+// ---------------------------------------------------------------------------------------------
+// MPEG-TS
+// ---------------------------------------------------------------------------------------------
+
+/** ISO/IEC 13818-1 packet size and sync byte. */
+export const TS_PACKET_SIZE = 188;
+export const TS_SYNC_BYTE = 0x47;
+
+// ---------------------------------------------------------------------------------------------
+// Configuration (src/config/)
+// ---------------------------------------------------------------------------------------------
+
+/** Top-level `name` when the block has none: the platform's display name in Homebridge logs. */
+export const CONFIG_NAME_DEFAULT = 'xg2g';
+/** Name of a receiver that has none (receiver one from XG2G_OWI_BASE gets this). */
+export const RECEIVER_NAME_DEFAULT = 'Receiver';
+/** The bouquet every Enigma2 image ships, so a fresh box has channels without setup. */
+export const BOUQUET_DEFAULT = 'Favourites (TV)';
+/** Remote key sent by the iOS Remote's info button (DESIGN.md's default): the iOS Remote has no
+ *  menu button, and the box's menu is the key most often missed. */
+export const INFO_KEY_DEFAULT = 'MENU';
+/**
+ * Viewers per channel stream. Each one gets its own copy of the fan-out: ten ~10 Mbit/s HD
+ * streams are ~100 Mbit/s of upload, the practical ceiling of a Raspberry Pi on a home LAN.
+ */
+export const MAX_CLIENTS_PER_CHANNEL_DEFAULT = 10;
+/** Audio transcoding defaults: AAC-LC stereo at 192 kbit/s plays everywhere (Apple, browsers, VLC). */
+export const AUDIO_CODEC_DEFAULT = 'aac';
+export const AUDIO_BITRATE_DEFAULT = '192k';
+export const AUDIO_CHANNELS_DEFAULT = 2;
+/** Accepted audio bitrates, in kbit/s: below 32 AAC is unlistenable, above 512 pointless. */
+export const AUDIO_BITRATE_MIN_K = 32;
+export const AUDIO_BITRATE_MAX_K = 512;
+/** Largest accepted refreshInterval, in s: slower polling makes HomeKit state useless. */
+export const REFRESH_INTERVAL_MAX_S = 3_600;
+
+// ---------------------------------------------------------------------------------------------
+// ffmpeg location (src/stream/ffmpeg-locate.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** How long `ffmpeg -version` may take, in ms. It answers in ~50 ms; a hung binary is broken. */
+export const FFMPEG_VERSION_TIMEOUT_MS = 10_000;
+
+// ---------------------------------------------------------------------------------------------
+// The xg2g command (src/cli.ts, src/cli/)
+// ---------------------------------------------------------------------------------------------
+
+/** Web port of `xg2g simulate` / `xg2g demo`: 8080 because 80 needs root (the stream ports are
+ *  a real box's, STREAM_PORT and STREAM_RELAY_PORT). */
+export const SIMULATOR_WEB_PORT_DEFAULT = 8080;
+/** Exit codes of the command: 1 = a check or an operation failed, 2 = bad usage. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+// ---------------------------------------------------------------------------------------------
+// Simulator
+// ---------------------------------------------------------------------------------------------
+
+/** The simulator binds loopback unless told otherwise: it has no auth by default. */
+export const SIM_HOST_DEFAULT = '127.0.0.1';
+/** Tuners of the simulated box: a typical twin-tuner receiver. */
+export const SIM_TUNERS_DEFAULT = 2;
+/** Environment variable naming the folder for the encoded test streams. */
+export const SIM_CACHE_ENV = 'XG2G_SIM_CACHE';
+/** Folder under os.tmpdir() used when SIM_CACHE_ENV is unset. */
+export const SIM_CACHE_SUBDIR = 'xg2g-simulator-cache';
+/** Bump when the encode arguments change, so stale cached files are not reused. */
+export const SIM_CACHE_VERSION = 1;
+/** Length of each cached profile, in s: long enough to loop rarely, short enough to encode in ~1-3 s. */
+export const SIM_PROFILE_DURATION_S = 10;
+/** GOP length of the cached video, in s (DVB broadcasters use 0.5-2 s; 2 s is the worst case). */
+export const SIM_PROFILE_GOP_S = 2;
+/** Longest stretch dropped at a stream's start to land mid-GOP like a real tune, in s. */
+export const SIM_RANDOM_START_MAX_S = 1;
+/** Time ffmpeg gets after SIGTERM before SIGKILL, in ms. */
+export const SIM_FFMPEG_KILL_GRACE_MS = 1_000;
+/** Pacing tick for captures served byte-for-byte, in ms (25 ticks/s ≈ one video frame each). */
+export const SIM_CAPTURE_TICK_MS = 40;
+/** Capture rate when its PCRs cannot be read, in bytes/s (≈ 8 Mbit/s, a typical HD service). */
+export const SIM_CAPTURE_FALLBACK_BPS = 1_000_000;
+/** Largest request head the raw streaming listeners accept, in bytes (enigma2 reads far less). */
+export const SIM_REQUEST_HEAD_MAX_BYTES = 8_192;
+/** Requests kept in the log: a long-running `xg2g simulate` must not grow without bound. */
+export const SIM_REQUEST_LOG_MAX = 10_000;
+/** Volume change of one `vol?set=up|down` step (enigma2's eDVBVolumecontrol default). */
+export const SIM_VOLUME_STEP = 5;
+/** Length of the simulated EPG events, in s (programmes of 30 min, aligned to the half hour). */
+export const SIM_EPG_SLOT_S = 1_800;
+
+// ---------------------------------------------------------------------------------------------
+// ffmpeg
+// ---------------------------------------------------------------------------------------------
+
+/** ffmpeg probe budget, in bytes and µs: 500 kB starts output in ~0.6 s; the 5 MB default takes 5 s. */
+export const FFMPEG_PROBE_SIZE_BYTES = 500_000;
+export const FFMPEG_ANALYZE_DURATION_US = 500_000;
+/** Packets ffmpeg may buffer per stream while waiting for the others (audio leads video on DVB). */
+export const FFMPEG_MAX_MUXING_QUEUE = 1024;
+/** stderr kept per ffmpeg process, in bytes: enough for the error, bounded for a process that chatters. */
+export const FFMPEG_STDERR_MAX_BYTES = 16 * 1024;
+/** Grace between SIGTERM and SIGKILL, in ms: ffmpeg flushes its muxer on SIGTERM in well under this. */
+export const FFMPEG_KILL_TIMEOUT_MS = 2_000;
+
+// ---------------------------------------------------------------------------------------------
+// Stream proxy
+// ---------------------------------------------------------------------------------------------
+
+/** A receiver sends its 200 before tuning; no TS within this long means a busy or failed tuner (ms). */
+export const UPSTREAM_FIRST_DATA_TIMEOUT_MS = 5_000;
+/** Once streaming, silence this long means the upstream stalled (ms). */
+export const UPSTREAM_STALL_TIMEOUT_MS = 10_000;
+/** The 17999 relay refuses connects for a while after the web interface answers: retry this long (ms). */
+export const UPSTREAM_CONNECT_RETRY_WINDOW_MS = 4_000;
+export const UPSTREAM_CONNECT_RETRY_DELAY_MS = 500;
+/** Reconnects after a mid-stream drop, while clients stay attached: a few, a second apart. */
+export const UPSTREAM_RECONNECT_ATTEMPTS = 3;
+export const UPSTREAM_RECONNECT_DELAY_MS = 1_000;
+/** A session lingers this long after its last client, so a player's quick reconnect keeps the tuner (ms).
+ * Must stay well under the 2 s in which tuners have to be free again. */
+export const SESSION_LINGER_MS = 500;
+/** Per-client send queue, in bytes: ~4 s of an 8 Mbit/s channel. A client further behind is dropped. */
+export const CLIENT_QUEUE_MAX_BYTES = 4 * 1024 * 1024;
+/** Cached last GOP for joining clients, in bytes: a 2 s GOP at 8 Mbit/s is ~2 MB. */
+export const GOP_CACHE_MAX_BYTES = 6 * 1024 * 1024;
+/** Longest request path accepted, in characters (a service ref is at most 512, encoded up to 3x). */
+export const REQUEST_PATH_MAX_LENGTH = 1_600;
+/** Window for the current-bitrate figure in status and metrics, in ms. */
+export const BITRATE_WINDOW_MS = 2_000;

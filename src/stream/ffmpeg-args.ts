@@ -1,0 +1,51 @@
+/**
+ * ffmpeg command lines for the proxy: the live remux that copies video and re-encodes every audio
+ * track of one program to AAC-LC (streaming.md's measured baseline), and nothing else. Kept apart
+ * from the process wrapper so the arguments can be read and tested on their own.
+ */
+import { FFMPEG_ANALYZE_DURATION_US, FFMPEG_MAX_MUXING_QUEUE, FFMPEG_PROBE_SIZE_BYTES } from '../settings';
+
+export interface AudioOptions {
+  /** Only 'aac' (ffmpeg's native AAC-LC encoder) today. */
+  codec: 'aac';
+  /** ffmpeg bitrate form, e.g. '192k'. */
+  bitrate: string;
+  channels: number;
+}
+
+export interface RemuxOptions {
+  /** Service id to keep; selecting by program keeps other programs' (and stray) PIDs out. */
+  program?: number;
+  audio: AudioOptions;
+}
+
+/** Input side: read MPEG-TS from stdin, probe little, repair timestamps, drop corrupt packets. */
+function inputArgs(): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-fflags', '+genpts+discardcorrupt',
+    '-probesize', String(FFMPEG_PROBE_SIZE_BYTES),
+    '-analyzeduration', String(FFMPEG_ANALYZE_DURATION_US),
+    '-f', 'mpegts', '-i', 'pipe:0',
+  ];
+}
+
+/**
+ * Video copied, every audio track to AAC-LC, subtitles and data dropped, MPEG-TS on stdout.
+ * Languages are kept because ffmpeg copies stream metadata of mapped streams. The rematrix limit
+ * keeps a loud 5.1 downmix from clipping.
+ */
+export function remuxArgs(options: RemuxOptions): string[] {
+  const select = options.program === undefined ? '0' : `0:p:${options.program}`;
+  const { audio } = options;
+  return [
+    ...inputArgs(),
+    '-map', `${select}:v:0?`, '-map', `${select}:a?`,
+    '-c:v', 'copy',
+    '-c:a', audio.codec, '-b:a', audio.bitrate, '-ac', String(audio.channels),
+    '-af', 'aresample=rematrix_maxval=1.0',
+    '-sn', '-dn',
+    '-max_muxing_queue_size', String(FFMPEG_MAX_MUXING_QUEUE),
+    '-f', 'mpegts', 'pipe:1',
+  ];
+}

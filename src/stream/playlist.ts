@@ -1,0 +1,22 @@
+/**
+ * The M3U playlist VLC, Kodi and IPTV apps open: every channel of every receiver, grouped by
+ * bouquet, each pointing at the proxy. The access token is never written into it.
+ */
+import { channelId } from '../receiver/service-ref';
+import { streamPath } from './backend';
+import { ProxyChannel } from './proxy-types';
+
+/** Quotes are not allowed inside M3U attribute values; commas end the title. */
+const attribute = (value: string): string => value.replace(/["\r\n]/g, "'");
+const title = (value: string): string => value.replace(/[\r\n]/g, ' ');
+
+export function buildPlaylist(baseUrl: string, channels: ProxyChannel[]): string {
+  const lines = ['#EXTM3U'];
+  for (const channel of channels) {
+    lines.push(
+      `#EXTINF:-1 tvg-id="${channelId(channel.ref)}" tvg-name="${attribute(channel.name)}" group-title="${attribute(channel.bouquet)}",${title(channel.name)}`,
+      `${baseUrl}${streamPath(channel.ref)}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,159 @@
+/**
+ * The proxy's HTTP routes, one handler served on both the proxy and the API listener:
+ *   GET|HEAD /<service ref>   the channel as MPEG-TS (AAC audio where needed)
+ *   GET /playlist.m3u          every channel, for VLC and IPTV apps
+ *   GET /api/status            sessions and receivers as JSON
+ *   GET /metrics               Prometheus text format
+ *   GET /healthz               liveness
+ *   GET /                      a short index page
+ * Anything that is not a valid, playable service reference is answered 400 before any upstream
+ * request is made. The handler never throws.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Logger } from '../logger';
+import { isPlayable, parseServiceRef, ServiceRefError } from '../receiver/service-ref';
+import { REQUEST_PATH_MAX_LENGTH } from '../settings';
+import { ProxyMetrics } from './metrics';
+import { buildPlaylist } from './playlist';
+import { ProxyContext, ProxyReceiver } from './proxy-types';
+import { buildStatus } from './status';
+
+export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+export function createRouter(context: ProxyContext, metrics: ProxyMetrics, log: Logger): RequestHandler {
+  return (request, response) => {
+    handle(context, metrics, request, response).catch((error: unknown) => {
+      log.error(`The proxy failed to answer ${request.method} ${safePath(request.url)}: ${(error as Error).message}`);
+      if (!response.headersSent) text(response, 500, 'internal error');
+      else response.destroy();
+    });
+  };
+}
+
+async function handle(context: ProxyContext, metrics: ProxyMetrics, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const rawUrl = request.url ?? '/';
+  if (rawUrl.length > REQUEST_PATH_MAX_LENGTH) return text(response, 400, 'request path too long');
+  const queryAt = rawUrl.indexOf('?');
+  const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
+  const query = new URLSearchParams(queryAt < 0 ? '' : rawUrl.slice(queryAt + 1));
+
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.setHeader('Allow', 'GET, HEAD');
+    return text(response, 405, 'only GET and HEAD are supported');
+  }
+  if (path === '/healthz') return json(response, 200, { status: 'ok' });
+  if (context.token && !hasToken(request, query, context.token)) {
+    response.setHeader('WWW-Authenticate', 'Bearer realm="xg2g"');
+    return text(response, 401, 'an access token is required: add ?token=… or an Authorization: Bearer header');
+  }
+
+  switch (path) {
+    case '/':
+      return html(response, indexPage(context));
+    case '/api/status':
+      return json(response, 200, buildStatus(context));
+    case '/metrics': {
+      const body = await metrics.text();
+      response.writeHead(200, { 'Content-Type': metrics.contentType });
+      return void response.end(body);
+    }
+    case '/playlist.m3u': {
+      const channels = context.receivers.flatMap((r) => r.channels());
+      const body = buildPlaylist(baseUrl(context, request), channels);
+      response.writeHead(200, { 'Content-Type': 'audio/x-mpegurl; charset=utf-8', 'Content-Disposition': 'inline; filename="xg2g.m3u"' });
+      return void response.end(request.method === 'HEAD' ? undefined : body);
+    }
+    default:
+      return stream(context, request, response, path);
+  }
+}
+
+function stream(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string): void {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path.slice(1));
+  } catch {
+    return text(response, 400, 'the path is not valid percent-encoding');
+  }
+  let ref;
+  try {
+    ref = parseServiceRef(decoded);
+  } catch (error) {
+    const reason = error instanceof ServiceRefError ? error.message : 'invalid';
+    return text(response, 400, `not a channel: ${reason}`);
+  }
+  if (!isPlayable(ref)) return text(response, 400, 'not a channel: markers, hidden entries and bouquets cannot be streamed');
+
+  const receiver = pickReceiver(context.receivers, ref.ref);
+  if (!receiver) return text(response, 503, 'no receiver is configured');
+  if (request.method === 'HEAD') {
+    response.writeHead(200, { 'Content-Type': 'video/mp2t', 'Cache-Control': 'no-cache, no-store' });
+    return void response.end();
+  }
+  const peer = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+  const result = receiver.sessions.join(ref, response, peer);
+  if (result instanceof Error) {
+    response.setHeader('Retry-After', '10');
+    return text(response, result.httpStatus, result.message);
+  }
+}
+
+/** The receiver whose bouquets hold the channel; receiver one for any other reference. */
+function pickReceiver(receivers: ProxyReceiver[], ref: string): ProxyReceiver | undefined {
+  return receivers.find((r) => r.channels().some((c) => c.ref.ref === ref)) ?? receivers[0];
+}
+
+function hasToken(request: IncomingMessage, query: URLSearchParams, token: string): boolean {
+  const header = request.headers.authorization ?? '';
+  const given = header.startsWith('Bearer ') ? header.slice(7) : (query.get('token') ?? '');
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The configured public URL, else the address the client used (when it is a plain host[:port]). */
+function baseUrl(context: ProxyContext, request: IncomingMessage): string {
+  if (context.publicUrl) return context.publicUrl.replace(/\/+$/, '');
+  const host = request.headers.host ?? '';
+  if (/^[A-Za-z0-9.-]+(:\d+)?$/.test(host) || /^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host)) return `http://${host}`;
+  const local = request.socket.localAddress ?? '127.0.0.1';
+  return `http://${local.includes(':') ? `[${local}]` : local}:${request.socket.localPort}`;
+}
+
+function indexPage(context: ProxyContext): string {
+  const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const items = context.receivers
+    .flatMap((r) => r.channels())
+    .map((c) => `<li><a href="/${encodeURIComponent(c.ref.ref)}">${escape(c.name)}</a></li>`)
+    .join('\n');
+  return `<!doctype html><meta charset="utf-8"><title>xg2g</title>
+<h1>xg2g ${escape(context.version)}</h1>
+<p><a href="/playlist.m3u">playlist.m3u</a> (open in VLC) · <a href="/api/status">status</a> · <a href="/metrics">metrics</a></p>
+<ul>
+${items}
+</ul>
+`;
+}
+
+function text(response: ServerResponse, status: number, body: string): void {
+  const payload = `${body}\n`;
+  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(payload) });
+  response.end(payload);
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body, null, 2);
+  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload) });
+  response.end(payload);
+}
+
+function html(response: ServerResponse, body: string): void {
+  response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+/** A request path for a log line: bounded, and without the query (it may carry the token). */
+function safePath(url: string | undefined): string {
+  return (url ?? '').split('?')[0].slice(0, 200);
+}

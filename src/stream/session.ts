@@ -1,0 +1,356 @@
+/**
+ * One channel being streamed: one upstream connection to the receiver, at most one ffmpeg, and every
+ * HTTP client of that channel fed from it. It decides passthrough or transcode from the PMT, starts
+ * on a keyframe, keeps the last GOP for joining clients, reconnects a dropped upstream while clients
+ * stay attached, and ends itself shortly after its last client leaves, because tuners are scarce.
+ *
+ * Events (never 'error', so an unhandled one cannot crash the host):
+ *   'started' ()                        first packet went out
+ *   'client-joined' (client)            'client-left' (client, why?)
+ *   'failure' (StreamError)             logged once; the session ends after it
+ *   'stopped' (reason: string)
+ */
+import { EventEmitter } from 'node:events';
+import { ServerResponse } from 'node:http';
+import { Logger } from '../logger';
+import { ServiceRef } from '../receiver/service-ref';
+import {
+  BITRATE_WINDOW_MS, CLIENT_QUEUE_MAX_BYTES, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
+  UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS,
+} from '../settings';
+import { AudioOptions, remuxArgs } from './ffmpeg-args';
+import { FfmpegProcess } from './ffmpeg-process';
+import { GopCache } from './gop-cache';
+import { KeyframeGate } from './keyframe-gate';
+import { RateMeter } from './rate-meter';
+import { StreamClient } from './stream-client';
+import { StreamError } from './stream-error';
+import { pmtNeedsTranscode } from './ts';
+import { TsInspector } from './ts-inspector';
+import { Upstream } from './upstream';
+
+export type AudioMode = 'auto' | 'always' | 'never';
+export type SessionMode = 'passthrough' | 'transcode';
+export type SessionState = 'starting' | 'running' | 'stopped';
+
+export interface SessionChannel {
+  ref: ServiceRef;
+  /** Mutable: a session started before the channel list loaded gets its name later. */
+  name: string;
+  /** Short stable id (channelId). */
+  id: string;
+}
+
+export interface UpstreamTarget {
+  url: URL;
+  /** Service id to select from the TS; the ref's sid when the box did not say. */
+  program?: number;
+}
+
+export interface SessionOptions {
+  channel: SessionChannel;
+  receiverName: string;
+  /** Resolved on every (re)connect: an `auto` backend may move a channel to the relay. */
+  resolveUpstream: () => Promise<UpstreamTarget>;
+  username?: string;
+  password?: string;
+  allowSelfSigned?: boolean;
+  userAgent: string;
+  audio: AudioOptions & { mode: AudioMode };
+  ffmpegPath: string;
+  maxClients: number;
+  /** Per-client send queue, in bytes. */
+  clientQueueBytes: number;
+  log: Logger;
+}
+
+export interface SessionStatus {
+  id: string;
+  channel: { name: string; ref: string };
+  state: SessionState;
+  mode: SessionMode | null;
+  codecsIn: string[];
+  codecsOut: string[];
+  clients: number;
+  bytesIn: number;
+  bytesOut: number;
+  bitrateIn: number;
+  bitrateOut: number;
+  startedAt: string;
+  restarts: number;
+  lastError: string | null;
+  ffmpegPid: number | null;
+}
+
+/** Everything that belongs to one upstream connection; replaced as a whole on reconnect. */
+interface Pipe {
+  upstream: Upstream;
+  inspector: TsInspector;
+  gate: KeyframeGate;
+  ffmpeg?: FfmpegProcess;
+}
+
+let nextClientId = 1;
+
+export class Session extends EventEmitter {
+  readonly startedAt = new Date();
+  state: SessionState = 'starting';
+  mode: SessionMode | null = null;
+  codecsIn: string[] = [];
+  codecsOut: string[] = [];
+  bytesIn = 0;
+  bytesOut = 0;
+  restarts = 0;
+  lastError: string | null = null;
+
+  private readonly clients = new Set<StreamClient>();
+  /** Clients that have not received a clean start (PAT, PMT, keyframe) yet. */
+  private readonly waiting = new Set<StreamClient>();
+  private readonly cache = new GopCache(GOP_CACHE_MAX_BYTES);
+  private readonly meterIn = new RateMeter(BITRATE_WINDOW_MS);
+  private readonly meterOut = new RateMeter(BITRATE_WINDOW_MS);
+  private pipe: Pipe | undefined;
+  private delivered = false;
+  private reconnectsLeft = UPSTREAM_RECONNECT_ATTEMPTS;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: SessionOptions) {
+    super();
+  }
+
+  get id(): string {
+    return this.options.channel.id;
+  }
+
+  get channel(): SessionChannel {
+    return this.options.channel;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  get ffmpegPid(): number | undefined {
+    return this.pipe?.ffmpeg?.running ? this.pipe.ffmpeg.pid : undefined;
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  /** Adds an HTTP client; a StreamError (503) when the channel already has its maximum. */
+  addClient(response: ServerResponse, peer: string): StreamClient | StreamError {
+    if (this.state === 'stopped') return new StreamError('busy', `the stream of ${this.channel.name} is ending; try again`);
+    if (this.clients.size >= this.options.maxClients) {
+      return new StreamError('limit', `${this.channel.name} already has ${this.options.maxClients} clients, the limit set by proxy.maxClients`);
+    }
+    if (this.lingerTimer) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    const client = new StreamClient(response, {
+      id: nextClientId++,
+      peer,
+      maxQueueBytes: this.options.clientQueueBytes,
+      onGone: (c, why) => this.onClientGone(c, why),
+    });
+    this.clients.add(client);
+    const snapshot = this.cache.snapshot();
+    if (snapshot) client.send(snapshot);
+    else this.waiting.add(client);
+    this.emit('client-joined', client);
+    return client;
+  }
+
+  status(): SessionStatus {
+    return {
+      id: this.id,
+      channel: { name: this.channel.name, ref: this.channel.ref.ref },
+      state: this.state,
+      mode: this.mode,
+      codecsIn: this.codecsIn,
+      codecsOut: this.codecsOut,
+      clients: this.clients.size,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      bitrateIn: this.meterIn.bitsPerSecond(),
+      bitrateOut: this.meterOut.bitsPerSecond(),
+      startedAt: this.startedAt.toISOString(),
+      restarts: this.restarts,
+      lastError: this.lastError,
+      ffmpegPid: this.ffmpegPid ?? null,
+    };
+  }
+
+  /** Ends everything the session owns: upstream, ffmpeg, timers, clients. Idempotent. */
+  stop(reason: string, error?: StreamError): Promise<void> {
+    if (!this.stopping) this.stopping = this.shutdown(reason, error);
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string, error?: StreamError): Promise<void> {
+    this.state = 'stopped';
+    for (const timer of [this.lingerTimer, this.reconnectTimer, this.startTimer]) if (timer) clearTimeout(timer);
+    const pipe = this.pipe;
+    this.pipe = undefined;
+    pipe?.upstream.close();
+    for (const client of [...this.clients]) client.end(error);
+    await pipe?.ffmpeg?.stop();
+    this.emit('stopped', reason);
+  }
+
+  private async connect(): Promise<void> {
+    let target: UpstreamTarget;
+    try {
+      target = await this.options.resolveUpstream();
+    } catch (error) {
+      this.onPipeEnd(new StreamError('unreachable', `cannot find the stream of ${this.channel.name}: ${(error as Error).message}`));
+      return;
+    }
+    if (this.state === 'stopped') return;
+    const upstream = new Upstream({
+      url: target.url,
+      username: this.options.username,
+      password: this.options.password,
+      allowSelfSigned: this.options.allowSelfSigned,
+      userAgent: this.options.userAgent,
+      receiverName: this.options.receiverName,
+    });
+    const inspector = new TsInspector(target.program ?? this.channel.ref.sid);
+    const pipe: Pipe = { upstream, inspector, gate: new KeyframeGate(inspector) };
+    this.pipe = pipe;
+    upstream.on('data', (chunk: Buffer) => this.onUpstreamData(pipe, chunk));
+    upstream.on('end', (error?: StreamError) => {
+      if (this.pipe === pipe && error) this.onPipeEnd(error);
+    });
+    // TS may arrive that never carries a PMT or a keyframe (a broken or scrambled service).
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = setTimeout(() => {
+      if (this.pipe === pipe && !pipe.gate.isOpen) {
+        pipe.upstream.close();
+        this.onPipeEnd(new StreamError('upstream', `${this.options.receiverName} sent data for ${this.channel.name} but no playable picture within ${(2 * UPSTREAM_FIRST_DATA_TIMEOUT_MS) / 1000} s`));
+      }
+    }, 2 * UPSTREAM_FIRST_DATA_TIMEOUT_MS);
+    upstream.start();
+  }
+
+  private onUpstreamData(pipe: Pipe, chunk: Buffer): void {
+    if (this.pipe !== pipe) return;
+    this.bytesIn += chunk.length;
+    this.meterIn.add(chunk.length);
+    const packets = pipe.inspector.push(chunk);
+    if (packets.length === 0) return;
+    pipe.upstream.markData();
+    const passed = pipe.gate.pass(packets);
+    if (passed.length === 0) return;
+    if (!pipe.ffmpeg && this.mode === null) this.chooseMode(pipe);
+    if (this.mode === 'transcode' && !pipe.ffmpeg) this.startFfmpeg(pipe);
+    if (pipe.ffmpeg) this.feedFfmpeg(pipe, passed);
+    else this.deliver(passed);
+  }
+
+  private chooseMode(pipe: Pipe): void {
+    const pmt = pipe.inspector.pmt!;
+    const { mode } = this.options.audio;
+    const transcode = mode === 'always' || (mode === 'auto' && pmtNeedsTranscode(pmt));
+    const av = pmt.streams.filter((s) => s.kind === 'video' || s.kind === 'audio');
+    this.mode = transcode ? 'transcode' : 'passthrough';
+    this.codecsIn = av.map((s) => s.codec);
+    this.codecsOut = transcode
+      ? [...av.filter((s) => s.kind === 'video').slice(0, 1).map((s) => s.codec), ...av.filter((s) => s.kind === 'audio').map(() => this.options.audio.codec)]
+      : this.codecsIn;
+    this.options.log.info(`Streaming ${this.channel.name}: ${this.codecsIn.join(', ')} → ${this.mode === 'transcode' ? this.codecsOut.join(', ') : 'passthrough'}.`);
+  }
+
+  private startFfmpeg(pipe: Pipe): void {
+    const ffmpeg = new FfmpegProcess(this.options.ffmpegPath, remuxArgs({ program: pipe.inspector.pmt?.program, audio: this.options.audio }), {
+      label: this.channel.name,
+      log: (line) => this.options.log.warn(line),
+    });
+    pipe.ffmpeg = ffmpeg;
+    ffmpeg.child.stdout.on('data', (chunk: Buffer) => {
+      if (this.pipe === pipe) this.deliver(chunk);
+    });
+    ffmpeg.on('exit', (exit: { stopped: boolean; code: number | null }) => {
+      if (exit.stopped || this.pipe !== pipe) return;
+      pipe.upstream.close();
+      this.onPipeEnd(new StreamError('ffmpeg', `ffmpeg stopped while remuxing ${this.channel.name} (exit code ${exit.code})`));
+    });
+  }
+
+  private feedFfmpeg(pipe: Pipe, packets: Buffer): void {
+    const stdin = pipe.ffmpeg!.child.stdin;
+    // ffmpeg must keep up with a live source; if it does not, fail instead of buffering without end.
+    if (stdin.writableLength > CLIENT_QUEUE_MAX_BYTES) {
+      pipe.upstream.close();
+      this.onPipeEnd(new StreamError('ffmpeg', `ffmpeg cannot keep up with ${this.channel.name}`));
+      return;
+    }
+    stdin.write(packets);
+  }
+
+  /** Sends output packets to every client: started clients get everything, waiting ones from a keyframe. */
+  private deliver(chunk: Buffer): void {
+    const packets = this.cache.push(chunk);
+    if (packets.length === 0) return;
+    this.bytesOut += packets.length;
+    this.meterOut.add(packets.length);
+    if (!this.delivered) {
+      this.delivered = true;
+      this.state = 'running';
+      if (this.startTimer) clearTimeout(this.startTimer);
+      this.emit('started');
+    }
+    this.reconnectsLeft = UPSTREAM_RECONNECT_ATTEMPTS;
+    const keyframe = this.cache.lastKeyframeOffset;
+    const header = keyframe >= 0 && this.waiting.size > 0 ? this.cache.header() : undefined;
+    for (const client of [...this.clients]) {
+      if (!this.waiting.has(client)) {
+        client.send(packets);
+      } else if (header) {
+        this.waiting.delete(client);
+        client.send(Buffer.concat([header, packets.subarray(keyframe)]));
+      }
+    }
+  }
+
+  /** The upstream or ffmpeg ended with an error: reconnect if clients were being served, else fail. */
+  private onPipeEnd(error: StreamError): void {
+    if (this.state === 'stopped') return;
+    const pipe = this.pipe;
+    this.pipe = undefined;
+    void pipe?.ffmpeg?.stop();
+    this.lastError = error.message;
+    const canReconnect = this.delivered && this.reconnectsLeft > 0 && this.clients.size > 0 && error.kind !== 'auth';
+    if (!canReconnect) {
+      this.options.log.warn(`Stopped streaming ${this.channel.name}: ${error.message}.`);
+      this.emit('failure', error);
+      void this.stop('error', error);
+      return;
+    }
+    this.reconnectsLeft--;
+    this.restarts++;
+    this.options.log.warn(`${error.message}; reconnecting to ${this.channel.name} (${UPSTREAM_RECONNECT_ATTEMPTS - this.reconnectsLeft} of ${UPSTREAM_RECONNECT_ATTEMPTS}).`);
+    // A fresh pipe starts with PAT, PMT and a keyframe again; a new mode decision is not needed.
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.state !== 'stopped') void this.connect();
+    }, UPSTREAM_RECONNECT_DELAY_MS);
+  }
+
+  private onClientGone(client: StreamClient, why?: string): void {
+    this.clients.delete(client);
+    this.waiting.delete(client);
+    if (why) this.options.log.warn(`Disconnected ${client.peer} from ${this.channel.name}: it ${why}.`);
+    this.emit('client-left', client, why);
+    if (this.clients.size === 0 && this.state !== 'stopped' && !this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        if (this.clients.size === 0) void this.stop('idle');
+      }, SESSION_LINGER_MS);
+    }
+  }
+}

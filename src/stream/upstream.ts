@@ -1,0 +1,157 @@
+/**
+ * One connection to the receiver's stream server (port 8001 or the 17999 relay). It turns the
+ * box's habits into clear outcomes: the 200 comes before tuning, so "busy" is detected from what
+ * follows (no TS within 5 s, EOF before any TS, a stray "HTTP/1.0 400" line); the relay refuses
+ * early connects, so those are retried for a few seconds. Emits raw chunks; the session parses them.
+ */
+import { EventEmitter } from 'node:events';
+import http, { ClientRequest, IncomingMessage } from 'node:http';
+import https from 'node:https';
+import {
+  UPSTREAM_CONNECT_RETRY_DELAY_MS, UPSTREAM_CONNECT_RETRY_WINDOW_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
+  UPSTREAM_STALL_TIMEOUT_MS,
+} from '../settings';
+import { StreamError } from './stream-error';
+
+export interface UpstreamOptions {
+  /** Full URL of the stream, e.g. http://box:8001/1:0:19:283D:3FB:1:C00000:0:0:0: */
+  url: URL;
+  username?: string;
+  password?: string;
+  allowSelfSigned?: boolean;
+  userAgent: string;
+  /** Receiver name for error sentences. */
+  receiverName: string;
+}
+
+/**
+ * Events: 'data' (Buffer), 'end' (StreamError | undefined: undefined when closed by us).
+ * `hasData` tells whether any TS arrived, which decides between "busy" and "dropped".
+ */
+export class Upstream extends EventEmitter {
+  private request: ClientRequest | undefined;
+  private response: IncomingMessage | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private ended = false;
+  private firstConnectAt = 0;
+  bytes = 0;
+  hasData = false;
+
+  constructor(private readonly options: UpstreamOptions) {
+    super();
+  }
+
+  /** Where it connects, without credentials: safe for logs and status. */
+  get safeUrl(): string {
+    const url = new URL(this.options.url.href);
+    url.username = '';
+    url.password = '';
+    return url.href;
+  }
+
+  start(): void {
+    this.firstConnectAt = Date.now();
+    this.connect();
+  }
+
+  /** Ends the connection; emits 'end' with no error. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.finish(undefined);
+  }
+
+  /** Called by the session once it has found real TS packets in the data (not just bytes). */
+  markData(): void {
+    if (this.hasData) {
+      this.timer?.refresh();
+      return;
+    }
+    this.hasData = true;
+    this.armTimer(UPSTREAM_STALL_TIMEOUT_MS, () => this.fail('stalled', `${this.options.receiverName} stopped sending the stream (no data for ${UPSTREAM_STALL_TIMEOUT_MS / 1000} s)`));
+  }
+
+  private connect(): void {
+    const { url, username, password, allowSelfSigned, userAgent } = this.options;
+    const headers: Record<string, string> = { 'User-Agent': userAgent, Accept: '*/*' };
+    if (username) headers.Authorization = 'Basic ' + Buffer.from(`${username}:${password ?? ''}`).toString('base64');
+    const transport = url.protocol === 'https:' ? https : http;
+    const request = transport.request(url, {
+      method: 'GET',
+      agent: false,
+      headers,
+      ...(url.protocol === 'https:' ? { rejectUnauthorized: !allowSelfSigned } : {}),
+    });
+    this.request = request;
+    request.on('response', (response) => this.onResponse(response));
+    request.on('error', (error: NodeJS.ErrnoException) => this.onRequestError(error));
+    request.end();
+    this.armTimer(UPSTREAM_FIRST_DATA_TIMEOUT_MS, () => this.fail('busy', `${this.options.receiverName} sent no stream within ${UPSTREAM_FIRST_DATA_TIMEOUT_MS / 1000} s: the tuner is probably busy or the channel could not be tuned`));
+  }
+
+  private onRequestError(error: NodeJS.ErrnoException): void {
+    if (this.ended) return;
+    const refused = error.code === 'ECONNREFUSED';
+    // The relay opens its port later than the web interface: retry refused connects for a while.
+    if (refused && !this.hasData && Date.now() - this.firstConnectAt < UPSTREAM_CONNECT_RETRY_WINDOW_MS) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (!this.ended) this.connect();
+      }, UPSTREAM_CONNECT_RETRY_DELAY_MS);
+      return;
+    }
+    if (this.hasData) {
+      this.fail('dropped', `the stream from ${this.options.receiverName} broke off (${error.code ?? error.message})`);
+    } else {
+      const where = `${this.options.url.hostname}:${this.options.url.port || 80}`;
+      this.fail('unreachable', `cannot connect to the stream server of ${this.options.receiverName} at ${where} (${error.code ?? error.message})`);
+    }
+  }
+
+  private onResponse(response: IncomingMessage): void {
+    this.response = response;
+    if (response.statusCode === 401) {
+      response.resume();
+      this.fail('auth', `${this.options.receiverName}'s stream server refused the user name or password (HTTP 401)`);
+      return;
+    }
+    if (response.statusCode !== 200) {
+      response.resume();
+      this.fail('upstream', `${this.options.receiverName}'s stream server answered HTTP ${response.statusCode}`);
+      return;
+    }
+    response.on('data', (chunk: Buffer) => {
+      this.bytes += chunk.length;
+      this.emit('data', chunk);
+    });
+    response.on('end', () => this.onEof());
+    response.on('error', () => this.onEof());
+  }
+
+  private onEof(): void {
+    if (this.ended) return;
+    if (this.hasData) this.fail('dropped', `the stream from ${this.options.receiverName} ended`);
+    else this.fail('busy', `${this.options.receiverName} closed the stream before sending any picture: the tuner is busy or the channel could not be tuned`);
+  }
+
+  private armTimer(ms: number, onTimeout: () => void): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(onTimeout, ms);
+  }
+
+  private fail(kind: StreamError['kind'], message: string): void {
+    this.finish(new StreamError(kind, message));
+  }
+
+  private finish(error: StreamError | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.response?.destroy();
+    this.request?.destroy();
+    this.emit('end', error);
+  }
+}

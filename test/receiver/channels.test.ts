@@ -1,0 +1,92 @@
+// Bouquet name resolution, channel list merging and channel lookup.
+import { findChannel, loadChannels, type ChannelSource } from '../../src/receiver/channels';
+import { parseServiceRef } from '../../src/receiver/service-ref';
+import type { Bouquet, Channel } from '../../src/receiver/types';
+
+const bq = (file: string, kind = 1): string => `1:7:${kind}:0:0:0:0:0:0:0:FROM BOUQUET "${file}" ORDER BY bouquet`;
+const ch = (ref: string, name: string, position = 1): Channel => ({ ref: parseServiceRef(ref), name, program: parseServiceRef(ref).sid, position });
+
+const ERSTE = ch('1:0:19:283D:3FB:1:C00000:0:0:0:', 'Das Erste HD', 1);
+const ZDF = ch('1:0:19:2B66:3F3:1:C00000:0:0:0:', 'ZDF HD', 2);
+const SPORT1 = ch('1:0:19:3A9E:40F:1:C00000:0:0:0:', 'SPORT1 HD', 1);
+const BAYERN3 = ch('1:0:2:6F1D:44D:1:C00000:0:0:0:', 'Bayern 3', 1);
+
+class FakeBox implements ChannelSource {
+  calls: string[] = [];
+  tv: Bouquet[] = [
+    { ref: bq('userbouquet.favourites.tv'), name: 'Favourites (TV)' },
+    { ref: bq('userbouquet.sport.tv'), name: 'Sport (TV)' },
+  ];
+  radio: Bouquet[] = [{ ref: bq('userbouquet.favourites.radio', 2), name: 'Favourites (Radio)' }];
+  content = new Map<string, Channel[]>([
+    [bq('userbouquet.favourites.tv'), [ERSTE, ZDF]],
+    [bq('userbouquet.sport.tv'), [SPORT1, { ...ZDF, position: 2 }]],
+    [bq('userbouquet.favourites.radio', 2), [BAYERN3]],
+  ]);
+
+  async bouquets(kind: 'tv' | 'radio' = 'tv'): Promise<Bouquet[]> {
+    this.calls.push(`bouquets ${kind}`);
+    return kind === 'tv' ? this.tv : this.radio;
+  }
+
+  async channels(ref: string): Promise<Channel[]> {
+    this.calls.push(`channels ${ref}`);
+    return this.content.get(ref) ?? [];
+  }
+}
+
+describe('loadChannels', () => {
+  it('concatenates bouquets in config order and keeps the first of duplicates', async () => {
+    const box = new FakeBox();
+    const { channels, missing } = await loadChannels(box, ['sport (tv)', 'FAVOURITES (TV)']);
+    expect(channels.map((c) => c.name)).toEqual(['SPORT1 HD', 'ZDF HD', 'Das Erste HD']);
+    expect(channels.map((c) => c.bouquet)).toEqual(['Sport (TV)', 'Sport (TV)', 'Favourites (TV)']);
+    expect(channels[1].position).toBe(2);
+    expect(missing).toEqual([]);
+    expect(box.calls).toEqual(['bouquets tv', `channels ${bq('userbouquet.sport.tv')}`, `channels ${bq('userbouquet.favourites.tv')}`]);
+  });
+
+  it('looks in the radio bouquets only for names the TV list lacks, and reports unknown names', async () => {
+    const box = new FakeBox();
+    const { channels, missing } = await loadChannels(box, ['Favourites (TV)', ' favourites  (radio) ', 'Kids']);
+    expect(channels.map((c) => c.name)).toEqual(['Das Erste HD', 'ZDF HD', 'Bayern 3']);
+    expect(missing).toEqual(['Kids']);
+    expect(box.calls.filter((c) => c.startsWith('bouquets'))).toEqual(['bouquets tv', 'bouquets radio']);
+  });
+
+  it('loads a bouquet named twice once', async () => {
+    const box = new FakeBox();
+    await loadChannels(box, ['Favourites (TV)', 'favourites (tv)']);
+    expect(box.calls.filter((c) => c.startsWith('channels'))).toHaveLength(1);
+  });
+
+  it('asks nothing for an empty list', async () => {
+    const box = new FakeBox();
+    expect(await loadChannels(box, [])).toEqual({ channels: [], missing: [] });
+    expect(box.calls).toEqual([]);
+  });
+});
+
+describe('findChannel', () => {
+  const list = [ERSTE, ZDF, SPORT1];
+
+  it('finds by reference, also without the trailing colon or in lower case', () => {
+    expect(findChannel(list, '1:0:19:2B66:3F3:1:C00000:0:0:0:')).toBe(ZDF);
+    expect(findChannel(list, '1:0:19:2b66:3f3:1:c00000:0:0:0')).toBe(ZDF);
+  });
+
+  it('finds the same service listed with another service type', () => {
+    expect(findChannel(list, '1:0:1:283D:3FB:1:C00000:0:0:0:')).toBe(ERSTE);
+  });
+
+  it('finds by short id and by name', () => {
+    expect(findChannel(list, '3a9e_40f_1_c00000')).toBe(SPORT1);
+    expect(findChannel(list, ' das  erste hd ')).toBe(ERSTE);
+  });
+
+  it('returns undefined for anything else', () => {
+    expect(findChannel(list, 'Das Erste')).toBeUndefined();
+    expect(findChannel(list, '1:0:19:1:1:1:C00000:0:0:0:')).toBeUndefined();
+    expect(findChannel(list, '')).toBeUndefined();
+  });
+});

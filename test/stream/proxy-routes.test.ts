@@ -1,0 +1,117 @@
+// The proxy's routes: hostile paths refused before any upstream request, HEAD without tuning,
+// status, metrics, playlist, token, and the relay through `auto`.
+import { DAS_ERSTE_HD, channelsLoaded, fetchBytes, SKY_CINEMA_RELAY, Stack, startStack, streamUrl, until } from '../helpers/stack';
+
+const upstreamRequests = (stack: Stack): number => stack.sim.requests.filter((r) => r.listener !== 'web').length;
+
+describe('routes', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ sim: { auth: { username: 'root', password: 'sup3r-s3cret' } }, receiver: { username: 'root', password: 'sup3r-s3cret' } });
+    await channelsLoaded(stack);
+  });
+  afterAll(() => stack?.stop());
+
+  it.each([
+    ['an encoded traversal', '/..%2f..%2fetc%2fpasswd'],
+    ['a dot-dot path', '/%2e%2e/%2e%2e/etc/passwd'],
+    ['an absolute URL', '/http://evil.example/'],
+    ['a protocol-relative URL', '//evil.example/x'],
+    ['an over-long path', '/' + '1:0:19:283D:3FB:1:C00000:0:0:0:'.repeat(60)],
+    ['bad percent-encoding', '/%ZZ'],
+    ['a non-hex field', '/1:0:19:XYZ:3FB:1:C00000:0:0:0:'],
+    ['a marker', '/1:64:1:0:0:0:0:0:0:0::--- Deutsch ---'],
+    ['a bouquet', '/' + encodeURIComponent('1:7:1:0:0:0:0:0:0:0:FROM BOUQUET "userbouquet.favourites.tv" ORDER BY bouquet')],
+    ['a control character', '/1:0:19:283D:3FB:1:C00000:0:0:0:%0A'],
+  ])('refuses %s with 400 and no upstream request', async (_label, path) => {
+    stack.sim.clearRequests();
+    const response = await fetchBytes(`${stack.url}${path}`);
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    expect(response.body.length).toBeGreaterThan(0);
+    expect(response.body.length).toBeLessThan(300);
+    expect(upstreamRequests(stack)).toBe(0);
+  });
+
+  it('accepts the reference raw, encoded and without its trailing colon (HEAD, so nothing is tuned)', async () => {
+    stack.sim.clearRequests();
+    for (const path of [DAS_ERSTE_HD, encodeURIComponent(DAS_ERSTE_HD), DAS_ERSTE_HD.replace(/:$/, '')]) {
+      const response = await fetchBytes(`${stack.url}/${path}`, Infinity, 5_000, 'HEAD');
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toBe('video/mp2t');
+    }
+    expect(upstreamRequests(stack)).toBe(0);
+  });
+
+  it('reports sessions in /api/status and /metrics without any secret', async () => {
+    const reading = fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 600_000);
+    await until(() => stack.app.receivers[0].sessions.list()[0]?.state === 'running', 15_000);
+    const status = JSON.parse((await fetchBytes(`${stack.url}/api/status`)).body.toString());
+    expect(status.receivers[0]).toMatchObject({ name: 'Test Box', reachable: true, tuners: 2 });
+    expect(status.sessions).toHaveLength(1);
+    expect(status.sessions[0]).toMatchObject({
+      receiver: 'Test Box',
+      channel: { name: 'Das Erste HD', ref: DAS_ERSTE_HD },
+      mode: 'transcode',
+      codecsIn: ['h264', 'ac3', 'ac3'],
+      codecsOut: ['h264', 'aac', 'aac'],
+      clients: 1,
+      restarts: 0,
+      lastError: null,
+    });
+    expect(status.sessions[0].bytesIn).toBeGreaterThan(0);
+    expect(Date.parse(status.sessions[0].startedAt)).not.toBeNaN();
+    const metrics = (await fetchBytes(`${stack.url}/metrics`)).body.toString();
+    expect(metrics).toMatch(/xg2g_sessions_active\{receiver="Test Box",mode="transcode"\} 1/);
+    expect(metrics).toMatch(/xg2g_clients_active\{receiver="Test Box"\} 1/);
+    expect(metrics).toMatch(/xg2g_stream_bytes_in_total\{receiver="Test Box"\} [1-9]/);
+    await reading;
+    for (const body of [JSON.stringify(status), metrics, stack.logs.join('\n')]) expect(body).not.toContain('sup3r-s3cret');
+  });
+
+  it('lists every playable channel in /playlist.m3u, pointing at the proxy', async () => {
+    const response = await fetchBytes(`${stack.url}/playlist.m3u`);
+    expect(response.status).toBe(200);
+    const text = response.body.toString();
+    expect(text.startsWith('#EXTM3U\n')).toBe(true);
+    expect(text).toContain(`,Das Erste HD\n${stack.url}/${DAS_ERSTE_HD}\n`);
+    expect(text).not.toContain('--- Deutsch ---');
+    expect(text).not.toContain('sup3r-s3cret');
+    const entries = text.split('\n').filter((l) => l.startsWith('#EXTINF')).length;
+    expect(entries).toBe(stack.app.receivers[0].channels().length);
+  });
+
+  it('answers /healthz', async () => {
+    const response = await fetchBytes(`${stack.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body.toString())).toEqual({ status: 'ok' });
+  });
+});
+
+describe('token and backends', () => {
+  it('requires the access token where one is configured, never echoing it', async () => {
+    const stack = await startStack({ proxy: { token: 'tok-123456' } });
+    try {
+      expect((await fetchBytes(`${stack.url}/api/status`)).status).toBe(401);
+      expect((await fetchBytes(`${stack.url}/api/status?token=wrong`)).status).toBe(401);
+      const ok = await fetchBytes(`${stack.url}/api/status?token=tok-123456`);
+      expect(ok.status).toBe(200);
+      expect(ok.body.toString()).not.toContain('tok-123456');
+      expect((await fetchBytes(`${stack.url}/healthz`)).status).toBe(200);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('follows the box to its descrambling relay with streamTarget auto', async () => {
+    const stack = await startStack({ target: 'auto' });
+    try {
+      const response = await fetchBytes(streamUrl(stack, SKY_CINEMA_RELAY), 200_000);
+      expect(response.status).toBe(200);
+      expect(stack.sim.requests.some((r) => r.listener === 'relay')).toBe(true);
+      expect(stack.sim.requests.some((r) => r.listener === 'web' && r.path.includes('stream.m3u'))).toBe(true);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
