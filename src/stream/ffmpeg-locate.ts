@@ -128,16 +128,8 @@ export async function locateFfmpeg(configured?: string, opts: LocateOptions = {}
   } else {
     tried.push('ffmpeg-for-homebridge has no binary for this system');
   }
-  const onPath = findOnPath('ffmpeg', env);
-  if (onPath !== undefined) {
-    try {
-      return { path: onPath, source: 'PATH', version: await binaryVersion(onPath) };
-    } catch (err) {
-      tried.push(`${onPath} ${(err as Error).message}`);
-    }
-  } else {
-    tried.push('there is no ffmpeg on PATH');
-  }
+  const onPath = await versionOnPath('ffmpeg', env, tried, 'there is no ffmpeg on PATH');
+  if (onPath) return { ...onPath, source: 'PATH' };
   throw new FfmpegNotFoundError(
     `ffmpeg was not found: ${tried.join('; ')}. Install ffmpeg (e.g. "apt install ffmpeg") or set ` +
       'proxy.ffmpegPath / XG2G_FFMPEG_PATH to its full path.',
@@ -169,15 +161,22 @@ export async function locateFfprobe(ffmpegPath?: string, opts: LocateOptions & {
       }
     }
   }
-  const onPath = findOnPath('ffprobe', env);
-  if (onPath !== undefined) {
-    try {
-      return { path: onPath, source: 'PATH', version: await binaryVersion(onPath) };
-    } catch (err) {
-      tried.push(`${onPath} ${(err as Error).message}`);
-    }
-  } else {
-    tried.push('there is no ffprobe beside ffmpeg or on PATH');
-  }
+  const onPath = await versionOnPath('ffprobe', env, tried, 'there is no ffprobe beside ffmpeg or on PATH');
+  if (onPath) return { ...onPath, source: 'PATH' };
   throw new FfmpegNotFoundError(`ffprobe was not found: ${tried.join('; ')}. Install ffmpeg, which includes ffprobe.`);
+}
+
+/** `name` found on PATH and answering `-version`; otherwise undefined, with the reason added to `tried`. */
+async function versionOnPath(name: string, env: NodeJS.ProcessEnv, tried: string[], absent: string): Promise<{ path: string; version: string } | undefined> {
+  const path = findOnPath(name, env);
+  if (path === undefined) {
+    tried.push(absent);
+    return undefined;
+  }
+  try {
+    return { path, version: await binaryVersion(path) };
+  } catch (err) {
+    tried.push(`${path} ${(err as Error).message}`);
+    return undefined;
+  }
 }

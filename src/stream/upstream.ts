@@ -126,8 +126,10 @@ export class Upstream extends EventEmitter {
       this.bytes += chunk.length;
       this.emit('data', chunk);
     });
+    // A reset connection may close without 'end'; onEof runs once whichever comes first.
     response.on('end', () => this.onEof());
     response.on('error', () => this.onEof());
+    response.on('close', () => this.onEof());
   }
 
   private onEof(): void {
