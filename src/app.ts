@@ -46,11 +46,11 @@ export class App {
     for (const receiver of this.config.receivers) {
       this.receivers.push(new ReceiverRuntime({
         config: receiver, proxy, ffmpegPath, userAgent: `${PLUGIN_NAME}/${VERSION}`, log: this.log, signal: this.signal,
-        clientQueueBytes: this.options.clientQueueBytes ?? CLIENT_QUEUE_MAX_BYTES,
+        clientQueueBytes: this.options.clientQueueBytes ?? CLIENT_QUEUE_MAX_BYTES, epg: this.config.epg.enabled,
       }));
     }
     // Channel lists load in the background: a receiver that is down must not hold up the proxy.
-    for (const receiver of this.receivers) void receiver.load();
+    for (const receiver of this.receivers) receiver.start();
 
     const context = { receivers: this.receivers, token: proxy.token, publicUrl: proxy.publicUrl, version: VERSION };
     const router = createRouter(context, new ProxyMetrics(this.receivers.map((r) => ({ receiver: r.name, sessions: r.sessions }))), this.log);

@@ -1,13 +1,19 @@
 /**
  * Everything the core keeps for one configured receiver: its OpenWebIF client, its device info and
- * channel list (loaded at start, retried in the background while the box is unreachable), and the
- * stream sessions of its channels. This is the proxy's view of a receiver (ProxyReceiver).
+ * channel list (loaded at start, retried in the background while the box is unreachable), the
+ * monitor that polls its state and the control that sends it commands, and the stream sessions of
+ * its channels. HomeKit, MQTT and the proxy all work through this object.
+ *
+ * Events: 'loaded' (channels, device) each time device info and channels were (re)loaded.
  */
+import { EventEmitter } from 'node:events';
 import { Logger } from './logger';
 import { ProxyConfig, ReceiverConfig } from './config/types';
 import { receiverConnection } from './config/connection';
 import { loadChannels } from './receiver/channels';
 import { OpenWebIfClient } from './receiver/client';
+import { ReceiverControl } from './receiver/control';
+import { ReceiverMonitor } from './receiver/monitor';
 import { channelId, ServiceRef } from './receiver/service-ref';
 import { DeviceInfo } from './receiver/types';
 import { CHANNEL_RELOAD_RETRY_MS, MAX_SESSIONS_FALLBACK } from './settings';
@@ -24,11 +30,16 @@ export interface ReceiverRuntimeOptions {
   log: Logger;
   signal: AbortSignal;
   clientQueueBytes: number;
+  /** Fetch programme now/next. */
+  epg: boolean;
 }
 
-export class ReceiverRuntime implements ProxyReceiver {
+export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   readonly name: string;
+  readonly config: ReceiverConfig;
   readonly client: OpenWebIfClient;
+  readonly monitor: ReceiverMonitor;
+  readonly control: ReceiverControl;
   readonly sessions: SessionManager;
   device: DeviceInfo | undefined;
   private channelList: ProxyChannel[] = [];
@@ -37,9 +48,13 @@ export class ReceiverRuntime implements ProxyReceiver {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ReceiverRuntimeOptions) {
-    const { config, proxy, signal } = options;
+    super();
+    const { config, proxy, signal, log } = options;
     this.name = config.name;
+    this.config = config;
     this.client = new OpenWebIfClient(receiverConnection(config), { signal });
+    this.monitor = new ReceiverMonitor(this.client, { intervalS: config.refreshInterval, epg: options.epg, log });
+    this.control = new ReceiverControl(this.client, this.monitor, log);
     const resolve = createUpstreamResolver(config.streamTarget, config.host, this.client);
     this.sessions = new SessionManager({
       maxSessions: () => proxy.maxSessions ?? this.device?.tunerCount ?? MAX_SESSIONS_FALLBACK,
@@ -47,7 +62,14 @@ export class ReceiverRuntime implements ProxyReceiver {
     });
     signal.addEventListener('abort', () => {
       if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.monitor.stop();
     }, { once: true });
+  }
+
+  /** Starts polling the box and loading its channels; returns at once (the box may be down). */
+  start(): void {
+    this.monitor.start();
+    void this.load();
   }
 
   /** Loads device info and channels; on failure logs once and retries in the background. */
@@ -62,6 +84,7 @@ export class ReceiverRuntime implements ProxyReceiver {
       this.lastError = null;
       if (missing.length > 0) log.warn(`${config.name}: no bouquet named ${missing.map((m) => `"${m}"`).join(', ')} on the receiver; check "bouquets" in the config.`);
       log.info(`${config.name}: ${this.device.brand} ${this.device.model}, ${this.device.tunerCount} tuner(s), ${channels.length} channel(s).`);
+      this.emit('loaded', this.channelList, this.device);
     } catch (error) {
       if (signal.aborted) return;
       const message = (error as Error).message;
@@ -93,6 +116,7 @@ export class ReceiverRuntime implements ProxyReceiver {
 
   async stop(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.monitor.stop();
     await this.sessions.stopAll();
     this.client.close();
   }

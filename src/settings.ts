@@ -53,6 +53,11 @@ export const CHANNEL_RELOAD_RETRY_MS = 30_000;
 /** Default and minimum statusinfo poll interval, in s. Faster polling stalls weak boxes. */
 export const REFRESH_INTERVAL_DEFAULT_S = 5;
 export const REFRESH_INTERVAL_MIN_S = 1;
+/** Longest poll interval while the box is unreachable, in s: it comes back within a minute's notice. */
+export const MONITOR_BACKOFF_MAX_S = 60;
+/** After waking the box, how long to wait for it to report "on" before zapping, in ms; and how often to ask. */
+export const WAKE_CONFIRM_TIMEOUT_MS = 10_000;
+export const WAKE_CONFIRM_POLL_MS = 500;
 
 // ---------------------------------------------------------------------------------------------
 // Proxy and API listeners

@@ -1,0 +1,183 @@
+/**
+ * Follows one receiver by polling the cheap `statusinfo` every refresh interval and emits its state
+ * only when something changed; HomeKit and MQTT both listen here, so the box is polled once however
+ * many sinks there are. While the box is unreachable the interval backs off. Programme now/next
+ * come from `getcurrent`, asked only when the channel changes or the current programme has ended.
+ *
+ * Events: 'state' (state, previous) on any change; 'reachable' (boolean) when reachability flips.
+ */
+import { EventEmitter } from 'node:events';
+import { Logger } from '../logger';
+import { MONITOR_BACKOFF_MAX_S } from '../settings';
+import { OpenWebIfClient } from './client';
+import { isReceiverError } from './errors';
+import { EpgEvent, Programme } from './types';
+
+export type PowerStatus = 'on' | 'standby' | 'unknown';
+
+export interface ReceiverState {
+  reachable: boolean;
+  /** 'unknown' until the box has answered once. */
+  power: PowerStatus;
+  /** The tuned channel; null in standby or while unknown. */
+  channel: { ref: string; name: string } | null;
+  volume: number;
+  muted: boolean;
+  recording: boolean;
+  /** The box's own streaming flag (any client of its stream server, not only this proxy). */
+  streaming: boolean;
+  now: Programme | null;
+  next: Programme | null;
+}
+
+export const INITIAL_STATE: ReceiverState = {
+  reachable: false, power: 'unknown', channel: null, volume: 0, muted: false,
+  recording: false, streaming: false, now: null, next: null,
+};
+
+export interface MonitorOptions {
+  /** Poll interval, in s. */
+  intervalS: number;
+  /** Fetch programme now/next (getcurrent). */
+  epg: boolean;
+  log: Logger;
+}
+
+type Client = Pick<OpenWebIfClient, 'status' | 'current' | 'label'>;
+
+export class ReceiverMonitor extends EventEmitter {
+  private current: ReceiverState = INITIAL_STATE;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private failures = 0;
+  private polling: Promise<ReceiverState> | undefined;
+  private lastError = '';
+
+  constructor(private readonly client: Client, private readonly options: MonitorOptions) {
+    super();
+  }
+
+  get state(): ReceiverState {
+    return this.current;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.refresh();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Polls now (commands call it to show their effect at once); concurrent calls share one poll. */
+  refresh(): Promise<ReceiverState> {
+    if (!this.polling) {
+      this.polling = this.poll().finally(() => {
+        this.polling = undefined;
+        this.schedule();
+      });
+    }
+    return this.polling;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    // Back off while unreachable: 1x, 2x, 4x ... the interval, capped.
+    const factor = this.failures === 0 ? 1 : Math.min(2 ** (this.failures - 1), MONITOR_BACKOFF_MAX_S / this.options.intervalS);
+    this.timer = setTimeout(() => void this.refresh(), Math.max(this.options.intervalS, this.options.intervalS * factor) * 1000);
+  }
+
+  private async poll(): Promise<ReceiverState> {
+    let next: ReceiverState;
+    try {
+      const status = await this.client.status();
+      next = {
+        reachable: true,
+        power: status.inStandby ? 'standby' : 'on',
+        channel: status.channel ? { ref: status.channel.ref.ref, name: status.channel.name } : null,
+        volume: status.volume,
+        muted: status.muted,
+        recording: status.isRecording,
+        streaming: status.isStreaming,
+        // statusinfo and getcurrent describe the same programme differently: keep the richer
+        // getcurrent version while the same programme runs, or every poll would look like a change.
+        now: sameShow(this.current.now, status.programme) ? this.current.now : status.programme ?? null,
+        next: this.current.next,
+      };
+      if (next.channel?.ref !== this.current.channel?.ref) next.next = null;
+      if (this.options.epg && next.channel && this.needsProgrammes(next)) await this.addProgrammes(next);
+      if (!next.channel) {
+        next.now = null;
+        next.next = null;
+      }
+      this.failures = 0;
+      this.lastError = '';
+    } catch (error) {
+      if (isReceiverError(error, 'aborted') || !this.running) return this.current;
+      this.failures++;
+      const message = (error as Error).message;
+      if (message !== this.lastError) this.options.log.warn(`${message}. Will keep trying.`);
+      this.lastError = message;
+      // What the box last said stays (HomeKit shows it as not responding), only reachability flips.
+      next = { ...this.current, reachable: false };
+    }
+    this.publish(next);
+    return this.current;
+  }
+
+  /** getcurrent is asked on a channel change, when the programme ended, or when next is missing. */
+  private needsProgrammes(next: ReceiverState): boolean {
+    if (next.channel?.ref !== this.current.channel?.ref || !this.current.next) return true;
+    const end = this.current.now?.end;
+    return end !== null && end !== undefined && end.getTime() <= Date.now();
+  }
+
+  private async addProgrammes(next: ReceiverState): Promise<void> {
+    try {
+      const current = await this.client.current();
+      next.now = programmeOf(current.now) ?? next.now;
+      next.next = programmeOf(current.next);
+    } catch {
+      // Programme info is a nicety: the status poll itself succeeded, so keep what it said.
+    }
+  }
+
+  private publish(next: ReceiverState): void {
+    const previous = this.current;
+    if (sameState(previous, next)) return;
+    this.current = next;
+    if (previous.reachable !== next.reachable) this.emit('reachable', next.reachable);
+    this.emit('state', next, previous);
+  }
+}
+
+function programmeOf(event: EpgEvent | null): Programme | null {
+  if (!event || !event.begin) return null;
+  return {
+    title: event.title,
+    begin: event.begin,
+    end: new Date(event.begin.getTime() + event.durationSec * 1000),
+    description: event.shortDescription || event.longDescription,
+  };
+}
+
+function sameShow(a: Programme | null | undefined, b: Programme | null | undefined): boolean {
+  return !!a && !!b && a.title === b.title && a.begin?.getTime() === b.begin?.getTime();
+}
+
+function sameProgramme(a: Programme | null, b: Programme | null): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return a.title === b.title && a.description === b.description && a.begin?.getTime() === b.begin?.getTime() && a.end?.getTime() === b.end?.getTime();
+}
+
+export function sameState(a: ReceiverState, b: ReceiverState): boolean {
+  return a.reachable === b.reachable && a.power === b.power && a.channel?.ref === b.channel?.ref && a.channel?.name === b.channel?.name
+    && a.volume === b.volume && a.muted === b.muted && a.recording === b.recording && a.streaming === b.streaming
+    && sameProgramme(a.now, b.now) && sameProgramme(a.next, b.next);
+}
