@@ -6,7 +6,7 @@
 import { Config } from './config/types';
 import { Logger } from './logger';
 import { ReceiverRuntime } from './receiver-runtime';
-import { CLIENT_QUEUE_MAX_BYTES, PLUGIN_NAME } from './settings';
+import { CLIENT_QUEUE_MAX_BYTES, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
 import { locateFfmpeg } from './stream/ffmpeg-locate';
 import { Listener, listen } from './stream/listener';
 import { ProxyMetrics } from './stream/metrics';
@@ -18,6 +18,8 @@ const VERSION = packageVersion();
 export interface AppOptions {
   /** Per-client send queue in bytes (tests make it small to see a slow client dropped quickly). */
   clientQueueBytes?: number;
+  /** HLS idle timeout in ms (tests make it short). */
+  hlsIdleMs?: number;
 }
 
 export class App {
@@ -47,6 +49,7 @@ export class App {
       this.receivers.push(new ReceiverRuntime({
         config: receiver, proxy, ffmpegPath, userAgent: `${PLUGIN_NAME}/${VERSION}`, log: this.log, signal: this.signal,
         clientQueueBytes: this.options.clientQueueBytes ?? CLIENT_QUEUE_MAX_BYTES, epg: this.config.epg.enabled,
+        hlsIdleMs: this.options.hlsIdleMs ?? HLS_IDLE_TIMEOUT_MS,
       }));
     }
     // Channel lists load in the background: a receiver that is down must not hold up the proxy.

@@ -18,6 +18,7 @@ import { channelId, ServiceRef } from './receiver/service-ref';
 import { DeviceInfo } from './receiver/types';
 import { CHANNEL_RELOAD_RETRY_MS, MAX_SESSIONS_FALLBACK } from './settings';
 import { createUpstreamResolver } from './stream/backend';
+import { HlsManager } from './stream/hls';
 import { ProxyChannel, ProxyReceiver, ReceiverSummary } from './stream/proxy-types';
 import { Session } from './stream/session';
 import { SessionManager } from './stream/sessions';
@@ -32,6 +33,8 @@ export interface ReceiverRuntimeOptions {
   clientQueueBytes: number;
   /** Fetch programme now/next. */
   epg: boolean;
+  /** End an HLS session after this long without a request (ms). */
+  hlsIdleMs: number;
 }
 
 export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
@@ -41,6 +44,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   readonly monitor: ReceiverMonitor;
   readonly control: ReceiverControl;
   readonly sessions: SessionManager;
+  readonly hls: HlsManager;
   device: DeviceInfo | undefined;
   private channelList: ProxyChannel[] = [];
   private reachable = false;
@@ -59,6 +63,13 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     this.sessions = new SessionManager({
       maxSessions: () => proxy.maxSessions ?? this.device?.tunerCount ?? MAX_SESSIONS_FALLBACK,
       create: (ref) => this.createSession(ref, resolve),
+    });
+    this.hls = new HlsManager({
+      ffmpegPath: options.ffmpegPath,
+      idleMs: options.hlsIdleMs,
+      log,
+      join: (ref, sink, peer) => this.sessions.join(ref, sink, peer),
+      channelName: (ref) => this.channelName(ref),
     });
     signal.addEventListener('abort', () => {
       if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -117,6 +128,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   async stop(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.monitor.stop();
+    await this.hls.stopAll();
     await this.sessions.stopAll();
     this.client.close();
   }

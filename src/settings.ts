@@ -77,6 +77,44 @@ export const MQTT_URL_DEFAULT = 'mqtt://127.0.0.1:1883';
 export const MQTT_PREFIX_DEFAULT = 'xg2g';
 export const MQTT_DISCOVERY_PREFIX_DEFAULT = 'homeassistant';
 export const MQTT_EMBEDDED_BROKER_PORT_DEFAULT = 1883;
+/** Reconnect back-off, in ms: first retry after 1 s, doubling to one a minute while the broker is down. */
+export const MQTT_RECONNECT_MIN_MS = 1_000;
+export const MQTT_RECONNECT_MAX_MS = 60_000;
+/** A broker that accepts TCP but sends no CONNACK within this long is treated as down (ms). */
+export const MQTT_CONNECT_TIMEOUT_MS = 10_000;
+/** MQTT keepalive, in s: a broker that vanished without closing TCP is noticed within ~1.5x this. */
+export const MQTT_KEEPALIVE_S = 30;
+/** Unsent bytes on the broker socket above which publishes are skipped (a stalled broker must not
+ *  make memory grow); the latest state is republished on reconnect anyway. */
+export const MQTT_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** While streams run, their topics are refreshed this often (ms), and only when a value changed:
+ *  bitrates move continuously, and a dashboard needs no more than this. */
+export const MQTT_STREAM_PUBLISH_INTERVAL_MS = 10_000;
+/** Bitrates are published rounded to this many bit/s, so jitter below it is no change. */
+export const MQTT_BITRATE_STEP_BPS = 1_000;
+/** Longest command payload accepted, in bytes: a channel name or service ref is far shorter. */
+export const MQTT_COMMAND_MAX_BYTES = 1_024;
+/** Home Assistant rejects sensor states longer than 255 characters. */
+export const MQTT_HA_STATE_MAX_CHARS = 255;
+
+// ---------------------------------------------------------------------------------------------
+// HomeKit (src/platform.ts, src/homekit/)
+// ---------------------------------------------------------------------------------------------
+
+/** InputSources per TV. HomeKit stops showing a TV's inputs somewhere near 96 linked services
+ *  (the Television, its speaker and the information service count too): 90 keeps a margin. */
+export const HOMEKIT_TV_MAX_INPUTS = 90;
+/** Channel accessories on the bridge, over all receivers. HomeKit refuses a bridge with more than
+ *  150 accessories (the bridge counts itself); 140 leaves room for other plugins' few accessories. */
+export const HOMEKIT_CHANNEL_ACCESSORIES_MAX = 140;
+/** Longest name HomeKit accepts for accessories, services and inputs, in characters. */
+export const HOMEKIT_NAME_MAX_LENGTH = 64;
+/** How long a HomeKit write waits for the box before answering, in ms. HAP-NodeJS warns about
+ *  writes slower than 3 s and the Home app gives up at 10 s; a zap from standby can take longer,
+ *  so slower commands finish in the background and report failures in the log. */
+export const HOMEKIT_SET_WAIT_MS = 2_500;
+/** Folder under Homebridge's storage path for the inputs renamed or hidden in the Home app. */
+export const HOMEKIT_STORAGE_DIR = 'homebridge-xg2g';
 
 // ---------------------------------------------------------------------------------------------
 // MPEG-TS
@@ -205,5 +243,14 @@ export const CLIENT_QUEUE_MAX_BYTES = 4 * 1024 * 1024;
 export const GOP_CACHE_MAX_BYTES = 6 * 1024 * 1024;
 /** Longest request path accepted, in characters (a service ref is at most 512, encoded up to 3x). */
 export const REQUEST_PATH_MAX_LENGTH = 1_600;
+/** HLS: 2 s segments (cut at source keyframes, so a 2 s GOP gives 2 s), six in the live window. */
+export const HLS_SEGMENT_S = 2;
+export const HLS_LIST_SIZE = 6;
+export const HLS_MEDIA_PLAYLIST = 'media.m3u8';
+/** HLS players poll; an HLS session with no request for this long has lost its viewer (ms). */
+export const HLS_IDLE_TIMEOUT_MS = 30_000;
+/** How long a first playlist request waits for the first segment: keyframe + probe + one segment (ms). */
+export const HLS_READY_TIMEOUT_MS = 15_000;
+export const HLS_READY_POLL_MS = 200;
 /** Window for the current-bitrate figure in status and metrics, in ms. */
 export const BITRATE_WINDOW_MS = 2_000;

@@ -3,6 +3,7 @@
  * does not depend on how the core keeps receivers.
  */
 import { ServiceRef } from '../receiver/service-ref';
+import { HlsManager } from './hls';
 import { SessionManager } from './sessions';
 
 export interface ProxyChannel {
@@ -25,6 +26,7 @@ export interface ReceiverSummary {
 export interface ProxyReceiver {
   readonly name: string;
   readonly sessions: SessionManager;
+  readonly hls: HlsManager;
   /** Channels of the configured bouquets; empty while they could not be loaded. */
   channels(): ProxyChannel[];
   summary(): ReceiverSummary;

@@ -1,6 +1,7 @@
 /**
  * The proxy's HTTP routes, one handler served on both the proxy and the API listener:
  *   GET|HEAD /<service ref>   the channel as MPEG-TS (AAC audio where needed)
+ *   GET /hls/<ref>/index.m3u8  the channel as HLS, for Apple devices
  *   GET /playlist.m3u          every channel, for VLC and IPTV apps
  *   GET /api/status            sessions and receivers as JSON
  *   GET /metrics               Prometheus text format
@@ -12,12 +13,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '../logger';
-import { isPlayable, parseServiceRef, ServiceRefError } from '../receiver/service-ref';
+import { isPlayable, parseServiceRef, ServiceRef, ServiceRefError } from '../receiver/service-ref';
 import { REQUEST_PATH_MAX_LENGTH } from '../settings';
+import { httpSink } from './client-sink';
+import { isHlsFile } from './hls';
 import { ProxyMetrics } from './metrics';
 import { buildPlaylist } from './playlist';
 import { ProxyContext, ProxyReceiver } from './proxy-types';
 import { buildStatus } from './status';
+import { html, json, text } from './http-reply';
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -65,26 +69,49 @@ async function handle(context: ProxyContext, metrics: ProxyMetrics, request: Inc
       return void response.end(request.method === 'HEAD' ? undefined : body);
     }
     default:
+      if (path.startsWith('/hls/')) return hls(context, request, response, path);
       return stream(context, request, response, path);
   }
 }
 
-function stream(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string): void {
+/** /hls/<ref>/<file>: the ref is everything between the prefix and the last slash. */
+async function hls(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+  const slash = path.lastIndexOf('/');
+  const file = path.slice(slash + 1);
+  if (!isHlsFile(file)) return text(response, 404, 'no such HLS file: use /hls/<service reference>/index.m3u8');
+  const ref = channelRef(response, path.slice('/hls/'.length, slash));
+  if (!ref) return;
+  const receiver = pickReceiver(context.receivers, ref.ref);
+  if (!receiver) return text(response, 503, 'no receiver is configured');
+  await receiver.hls.serve(ref, file, request.method === 'HEAD', response);
+}
+
+/** The playable service reference in a (percent-encoded) path part; answers 400 itself when there is none. */
+function channelRef(response: ServerResponse, encoded: string): ServiceRef | undefined {
   let decoded: string;
   try {
-    decoded = decodeURIComponent(path.slice(1));
+    decoded = decodeURIComponent(encoded);
   } catch {
-    return text(response, 400, 'the path is not valid percent-encoding');
+    text(response, 400, 'the path is not valid percent-encoding');
+    return undefined;
   }
-  let ref;
+  let ref: ServiceRef;
   try {
     ref = parseServiceRef(decoded);
   } catch (error) {
-    const reason = error instanceof ServiceRefError ? error.message : 'invalid';
-    return text(response, 400, `not a channel: ${reason}`);
+    text(response, 400, `not a channel: ${error instanceof ServiceRefError ? error.message : 'invalid'}`);
+    return undefined;
   }
-  if (!isPlayable(ref)) return text(response, 400, 'not a channel: markers, hidden entries and bouquets cannot be streamed');
+  if (!isPlayable(ref)) {
+    text(response, 400, 'not a channel: markers, hidden entries and bouquets cannot be streamed');
+    return undefined;
+  }
+  return ref;
+}
 
+function stream(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string): void {
+  const ref = channelRef(response, path.slice(1));
+  if (!ref) return;
   const receiver = pickReceiver(context.receivers, ref.ref);
   if (!receiver) return text(response, 503, 'no receiver is configured');
   if (request.method === 'HEAD') {
@@ -92,7 +119,7 @@ function stream(context: ProxyContext, request: IncomingMessage, response: Serve
     return void response.end();
   }
   const peer = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
-  const result = receiver.sessions.join(ref, response, peer);
+  const result = receiver.sessions.join(ref, httpSink(response), peer);
   if (result instanceof Error) {
     response.setHeader('Retry-After', '10');
     return text(response, result.httpStatus, result.message);
@@ -125,7 +152,7 @@ function indexPage(context: ProxyContext): string {
   const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const items = context.receivers
     .flatMap((r) => r.channels())
-    .map((c) => `<li><a href="/${encodeURIComponent(c.ref.ref)}">${escape(c.name)}</a></li>`)
+    .map((c) => `<li><a href="/${encodeURIComponent(c.ref.ref)}">${escape(c.name)}</a> · <a href="/hls/${encodeURIComponent(c.ref.ref)}/index.m3u8">HLS</a></li>`)
     .join('\n');
   return `<!doctype html><meta charset="utf-8"><title>xg2g</title>
 <h1>xg2g ${escape(context.version)}</h1>
@@ -134,23 +161,6 @@ function indexPage(context: ProxyContext): string {
 ${items}
 </ul>
 `;
-}
-
-function text(response: ServerResponse, status: number, body: string): void {
-  const payload = `${body}\n`;
-  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(payload) });
-  response.end(payload);
-}
-
-function json(response: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body, null, 2);
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload) });
-  response.end(payload);
-}
-
-function html(response: ServerResponse, body: string): void {
-  response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-  response.end(body);
 }
 
 /** A request path for a log line: bounded, and without the query (it may carry the token). */

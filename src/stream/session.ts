@@ -11,13 +11,13 @@
  *   'stopped' (reason: string)
  */
 import { EventEmitter } from 'node:events';
-import { ServerResponse } from 'node:http';
 import { Logger } from '../logger';
 import { ServiceRef } from '../receiver/service-ref';
 import {
   BITRATE_WINDOW_MS, CLIENT_QUEUE_MAX_BYTES, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
   UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS,
 } from '../settings';
+import { ClientSink } from './client-sink';
 import { AudioOptions, remuxArgs } from './ffmpeg-args';
 import { FfmpegProcess } from './ffmpeg-process';
 import { GopCache } from './gop-cache';
@@ -141,8 +141,8 @@ export class Session extends EventEmitter {
     void this.connect();
   }
 
-  /** Adds an HTTP client; a StreamError (503) when the channel already has its maximum. */
-  addClient(response: ServerResponse, peer: string): StreamClient | StreamError {
+  /** Adds a client; a StreamError (503) when the channel already has its maximum. */
+  addClient(sink: ClientSink, peer: string): StreamClient | StreamError {
     if (this.state === 'stopped') return new StreamError('busy', `the stream of ${this.channel.name} is ending; try again`);
     if (this.clients.size >= this.options.maxClients) {
       return new StreamError('limit', `${this.channel.name} already has ${this.options.maxClients} clients, the limit set by proxy.maxClients`);
@@ -151,7 +151,7 @@ export class Session extends EventEmitter {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
     }
-    const client = new StreamClient(response, {
+    const client = new StreamClient(sink, {
       id: nextClientId++,
       peer,
       maxQueueBytes: this.options.clientQueueBytes,

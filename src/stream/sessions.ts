@@ -7,8 +7,8 @@
  * (session, error), 'client-joined' (session, client), 'client-left' (session, client, why?).
  */
 import { EventEmitter } from 'node:events';
-import { ServerResponse } from 'node:http';
 import { channelId, ServiceRef } from '../receiver/service-ref';
+import { ClientSink } from './client-sink';
 import { Session } from './session';
 import { StreamClient } from './stream-client';
 import { StreamError } from './stream-error';
@@ -38,8 +38,8 @@ export class SessionManager extends EventEmitter {
     return session && session.state !== 'stopped' ? session : undefined;
   }
 
-  /** Attaches an HTTP client to the channel's session, starting one if needed. */
-  join(ref: ServiceRef, response: ServerResponse, peer: string): StreamClient | StreamError {
+  /** Attaches a client to the channel's session, starting one if needed. */
+  join(ref: ServiceRef, sink: ClientSink, peer: string): StreamClient | StreamError {
     if (this.stopped) return new StreamError('busy', 'the proxy is shutting down');
     let session = this.find(ref);
     if (!session) {
@@ -51,7 +51,7 @@ export class SessionManager extends EventEmitter {
       }
       session = this.startSession(ref);
     }
-    return session.addClient(response, peer);
+    return session.addClient(sink, peer);
   }
 
   async stopAll(): Promise<void> {

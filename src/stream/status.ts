@@ -2,6 +2,7 @@
  * The JSON of /api/status: every receiver and every session, with figures a dashboard can show.
  * Built from summaries that never hold credentials or the access token.
  */
+import { HlsStatus } from './hls';
 import { SessionStatus } from './session';
 import { ProxyContext, ReceiverSummary } from './proxy-types';
 
@@ -10,6 +11,7 @@ export interface ProxyStatus {
   uptimeSeconds: number;
   receivers: ReceiverSummary[];
   sessions: Array<SessionStatus & { receiver: string }>;
+  hls: Array<Omit<HlsStatus, 'dir'> & { receiver: string }>;
 }
 
 const startedAt = Date.now();
@@ -20,5 +22,6 @@ export function buildStatus(context: ProxyContext): ProxyStatus {
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     receivers: context.receivers.map((r) => r.summary()),
     sessions: context.receivers.flatMap((r) => r.sessions.list().map((s) => ({ receiver: r.name, ...s.status() }))),
+    hls: context.receivers.flatMap((r) => r.hls.list().map(({ channel, ffmpegPid }) => ({ receiver: r.name, channel, ffmpegPid }))),
   };
 }

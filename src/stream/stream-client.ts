@@ -1,15 +1,14 @@
 /**
- * One HTTP client of a stream session. Headers go out only with the first packet, so a session that
- * fails before any data can still answer with a proper 502/503. Node's writable buffer is the
- * client's queue: a client whose backlog passes the bound is disconnected instead of slowing the
- * session, the upstream or the other clients.
+ * One client of a stream session, over any ClientSink (an HTTP response, or a local pipe). A client
+ * whose backlog passes the bound is disconnected instead of slowing the session, the upstream or
+ * the other clients.
  */
-import { ServerResponse } from 'node:http';
+import { ClientSink } from './client-sink';
 import { StreamError } from './stream-error';
 
 export interface StreamClientOptions {
   id: number;
-  /** Peer address for logs. */
+  /** Peer address (or consumer name) for logs. */
   peer: string;
   maxQueueBytes: number;
   /** Called once when the client is gone, whatever the reason; `why` says when we dropped it. */
@@ -23,12 +22,10 @@ export class StreamClient {
   bytesSent = 0;
   private gone = false;
 
-  constructor(private readonly response: ServerResponse, private readonly options: StreamClientOptions) {
+  constructor(private readonly sink: ClientSink, private readonly options: StreamClientOptions) {
     this.id = options.id;
     this.peer = options.peer;
-    // 'close' fires both when the peer goes away and after we end the response.
-    response.once('close', () => this.leave());
-    response.on('error', () => this.leave());
+    sink.onClose(() => this.leave());
   }
 
   get isGone(): boolean {
@@ -36,53 +33,36 @@ export class StreamClient {
   }
 
   get started(): boolean {
-    return this.response.headersSent;
+    return this.sink.begun;
   }
 
-  /** Bytes written but not yet taken by the socket. */
+  /** Bytes written but not yet taken by the peer. */
   get backlog(): number {
-    return this.response.writableLength;
+    return this.sink.writableLength;
   }
 
   send(data: Buffer): void {
     if (this.gone || data.length === 0) return;
-    if (!this.response.headersSent) {
-      this.response.writeHead(200, {
-        'Content-Type': 'video/mp2t',
-        'Cache-Control': 'no-cache, no-store',
-        Connection: 'close',
-      });
-    }
     // The bound is on the backlog, not on one write: a joining client's first write (the cached
     // GOP) may be larger than the queue, and is bounded by the GOP cache itself.
-    if (this.response.writableLength > this.options.maxQueueBytes) {
+    if (this.sink.writableLength > this.options.maxQueueBytes) {
       this.drop(`fell more than ${Math.round(this.options.maxQueueBytes / 1024)} KB behind`);
       return;
     }
-    this.response.write(data);
+    this.sink.write(data);
     this.bytesSent += data.length;
   }
 
-  /** Ends the client: an error status if it has received nothing yet, else a clean end of stream. */
+  /** Ends the client: an error for one that has received nothing yet, else a clean end of stream. */
   end(error?: StreamError): void {
     if (this.gone) return;
-    if (!this.response.headersSent && error) {
-      const body = `${error.message}\n`;
-      this.response.writeHead(error.httpStatus, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        'Content-Length': Buffer.byteLength(body),
-        ...(error.httpStatus === 503 ? { 'Retry-After': '10' } : {}),
-      });
-      this.response.end(body);
-    } else {
-      this.response.end();
-    }
+    this.sink.end(error);
     this.leave();
   }
 
   private drop(why: string): void {
     if (this.gone) return;
-    this.response.destroy();
+    this.sink.destroy();
     this.leave(why);
   }
 
