@@ -41,24 +41,29 @@ export class TsInspector {
    */
   push(chunk: Buffer): Buffer {
     let data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
-    const aligned: Buffer[] = [];
+    // Runs of consecutive whole packets; almost always exactly one, returned without copying.
+    const runs: Buffer[] = [];
+    let runStart = -1;
     let offset = 0;
     while (offset + TS_PACKET_SIZE <= data.length) {
       if (!readPacketHeader(data, offset)) {
+        if (runStart >= 0) runs.push(data.subarray(runStart, offset));
+        runStart = -1;
         const sync = findSync(data, offset + 1);
         const next = sync < 0 ? Math.max(offset + 1, data.length - TS_PACKET_SIZE + 1) : sync;
         this.skippedBytes += next - offset;
         offset = next;
         continue;
       }
-      const packet = data.subarray(offset, offset + TS_PACKET_SIZE);
-      this.inspect(packet);
-      aligned.push(packet);
+      if (runStart < 0) runStart = offset;
+      this.inspect(data.subarray(offset, offset + TS_PACKET_SIZE));
       offset += TS_PACKET_SIZE;
     }
+    if (runStart >= 0) runs.push(data.subarray(runStart, offset));
     data = data.subarray(offset);
     this.carry = Buffer.from(data);
-    return aligned.length === 1 ? Buffer.from(aligned[0]) : Buffer.concat(aligned);
+    if (runs.length === 0) return Buffer.alloc(0);
+    return runs.length === 1 ? runs[0] : Buffer.concat(runs);
   }
 
   /** True when this packet starts a keyframe of the program's video stream. */
