@@ -5,6 +5,7 @@
  */
 import { Config } from './config/types';
 import { Logger } from './logger';
+import { MqttService, startMqtt } from './mqtt';
 import { ReceiverRuntime } from './receiver-runtime';
 import { CLIENT_QUEUE_MAX_BYTES, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
 import { locateFfmpeg } from './stream/ffmpeg-locate';
@@ -27,6 +28,7 @@ export class App {
   readonly listeners: Listener[] = [];
   private readonly abort = new AbortController();
   private started = false;
+  private mqtt: MqttService | undefined;
 
   constructor(private readonly config: Config, private readonly log: Logger, private readonly options: AppOptions = {}) {}
 
@@ -54,6 +56,8 @@ export class App {
     }
     // Channel lists load in the background: a receiver that is down must not hold up the proxy.
     for (const receiver of this.receivers) receiver.start();
+    // Never throws and never waits for the broker: MQTT being down must not hold up the proxy.
+    this.mqtt = await startMqtt({ config: this.config.mqtt, receivers: this.receivers, proxyEnabled: proxy.enabled, version: VERSION, log: this.log });
 
     const context = { receivers: this.receivers, token: proxy.token, publicUrl: proxy.publicUrl, version: VERSION };
     const router = createRouter(context, new ProxyMetrics(this.receivers.map((r) => ({ receiver: r.name, sessions: r.sessions }))), this.log);
@@ -71,6 +75,8 @@ export class App {
     this.abort.abort();
     await Promise.all(this.listeners.map((l) => l.close()));
     await Promise.all(this.receivers.map((r) => r.stop()));
+    // After the receivers, so the retained topics of the sessions that just ended are cleared.
+    await this.mqtt?.stop();
   }
 
   private async findFfmpeg(): Promise<string> {

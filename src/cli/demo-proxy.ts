@@ -1,6 +1,7 @@
 /**
- * The stream proxy as a part of `xg2g demo`: the core (App) configured against the simulator that
- * the part before it started, on the usual port 18000 when it is free.
+ * The core as a part of `xg2g demo`: one App against the simulator the first part started, with
+ * the stream proxy on the usual port 18000 when it is free, and MQTT publishing to the demo's
+ * broker when the MQTT part started one.
  */
 import { App } from '../app';
 import { loadConfig } from '../config';
@@ -8,6 +9,7 @@ import { Logger } from '../logger';
 import { PROXY_LISTEN_DEFAULT } from '../settings';
 import { streamPath } from '../stream/backend';
 import type { DemoPart } from './demo';
+import { DEMO_RECEIVER_NAME } from './demo-mqtt';
 import { portFree } from './ports';
 import { println, type CliIo } from './io';
 
@@ -22,7 +24,7 @@ function demoLogger(io: CliIo): Logger {
 }
 
 export const proxyPart: DemoPart = {
-  title: 'Stream proxy (AC-3/MP2 → AAC)',
+  title: 'Stream proxy (AC-3/MP2 → AAC, HLS) and MQTT bridge',
   async start(ctx) {
     const sim = ctx.simulator;
     if (!sim) throw new Error('the proxy part needs the simulator part before it');
@@ -32,9 +34,11 @@ export const proxyPart: DemoPart = {
     const config = loadConfig({
       env: {},
       block: {
-        receivers: [{ name: 'Simulator', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: 'auto' }],
+        // A short poll so changes made from MQTT or HomeKit show at once in the demo.
+        receivers: [{ name: DEMO_RECEIVER_NAME, host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: 'auto', refreshInterval: 2 }],
         proxy: { listen },
         api: { listen: '' },
+        mqtt: ctx.mqttUrl ? { enabled: true, url: ctx.mqttUrl } : { enabled: false },
       },
     });
     const app = new App(config, demoLogger(ctx.io));
@@ -42,7 +46,10 @@ export const proxyPart: DemoPart = {
     const url = app.proxyUrl!;
     const example = ctx.channels?.[0];
     const lines = [`playlist (open in VLC)     ${url}/playlist.m3u`];
-    if (example) lines.push(`one channel (open in VLC)  ${url}${streamPath(example.ref)}  (${example.name})`);
+    if (example) {
+      lines.push(`one channel (open in VLC)  ${url}${streamPath(example.ref)}  (${example.name})`);
+      lines.push(`the same as HLS (Safari)   ${url}/hls${streamPath(example.ref)}/index.m3u8`);
+    }
     lines.push(`status / metrics           ${url}/api/status   ${url}/metrics`);
     lines.push(`the same from the command  XG2G_OWI_BASE=${sim.webUrl.replace(/\/$/, '')} XG2G_PROXY_TARGET=auto xg2g serve`);
     return { lines, close: () => app.stop() };

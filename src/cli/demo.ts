@@ -1,7 +1,7 @@
 /**
- * `xg2g demo`: everything runnable without a receiver, started together and explained. Today that
- * is the simulator; the proxy, HomeKit and MQTT join as further DemoParts (append to DEMO_PARTS),
- * each starting after the ones before it and seeing what they started through the DemoContext.
+ * `xg2g demo`: everything runnable without a receiver, started together and explained: the
+ * simulator, an MQTT broker, the core (proxy + MQTT bridge) and Homebridge, each a DemoPart that
+ * starts after the ones before it and sees what they started through the DemoContext.
  * Parts stop in reverse order on Ctrl-C or when a later part fails to start.
  */
 import { OpenWebIfClient } from '../receiver/client';
@@ -10,7 +10,9 @@ import type { Channel } from '../receiver/types';
 import { SIM_HOST_DEFAULT, SIM_TUNERS_DEFAULT, SIMULATOR_WEB_PORT_DEFAULT, STREAM_PORT, STREAM_RELAY_PORT } from '../settings';
 import { startSimulator, type Simulator } from '../simulator';
 import { parseOptions, stringOption } from './args';
+import { homebridgePart } from './demo-homebridge';
 import { proxyPart } from './demo-proxy';
+import { mqttPart } from './demo-mqtt';
 import { portFree } from './ports';
 import { println, untilAborted, type CliIo } from './io';
 import type { Command } from './command';
@@ -23,6 +25,8 @@ export interface DemoContext {
   simulator?: Simulator;
   /** Channels of the simulator's favourites bouquet, for examples. */
   channels?: Channel[];
+  /** The demo's MQTT broker, for the core part to publish to. */
+  mqttUrl?: string;
 }
 
 export interface StartedPart {
@@ -82,7 +86,7 @@ export const simulatorPart: DemoPart = {
 };
 
 /** The parts `xg2g demo` runs, in start order. */
-export const DEMO_PARTS: DemoPart[] = [simulatorPart, proxyPart];
+export const DEMO_PARTS: DemoPart[] = [simulatorPart, mqttPart, proxyPart, homebridgePart];
 
 /** Start `parts` in order; on failure stop the started ones (reverse order) and rethrow. */
 export async function startDemo(parts: DemoPart[], ctx: DemoContext): Promise<{ started: Array<{ part: DemoPart; running: StartedPart }>; close(): Promise<void> }> {
@@ -107,11 +111,15 @@ export async function startDemo(parts: DemoPart[], ctx: DemoContext): Promise<{ 
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: "start the simulator and the stream proxy against it and show what runs where",
+  summary: 'run everything against a simulated receiver (proxy, MQTT broker, Homebridge) and show what runs where',
   usage: `Usage: xg2g demo [--host ADDR]
 
-Starts a simulated receiver on its usual ports (${SIMULATOR_WEB_PORT_DEFAULT}, ${STREAM_PORT}, ${STREAM_RELAY_PORT}), or on free
-ports when those are taken, and prints what runs where and how to try it. Runs until Ctrl-C.
+Starts, on their usual ports when free (else on free ones), and prints what runs where:
+  - a simulated receiver (${SIMULATOR_WEB_PORT_DEFAULT}, ${STREAM_PORT}, ${STREAM_RELAY_PORT}),
+  - an embedded MQTT broker (1883) with Home Assistant discovery,
+  - the core against the simulator: the stream proxy (18000) and the MQTT bridge,
+  - a real Homebridge with this plugin (once built), with its pairing code for the Home app.
+Runs until Ctrl-C.
 
 Options:
   --host ADDR   address to listen on (default ${SIM_HOST_DEFAULT}; 0.0.0.0 to reach it from the LAN)

@@ -207,10 +207,14 @@ function buildReceiver(raw: unknown, index: number, c: Checker): ReceiverConfig 
   let streamTarget = `http://${urlHost(host)}:${STREAM_PORT}`;
   if (rawTarget.toLowerCase() === 'auto') {
     streamTarget = 'auto';
+  } else if (/^\d{1,5}$/.test(rawTarget) && Number(rawTarget) >= 1 && Number(rawTarget) <= 65535) {
+    // A bare port (the settings form offers 8001 / 17999, as it cannot know the host) means that
+    // port on the receiver itself.
+    streamTarget = `http://${urlHost(host)}:${Number(rawTarget)}`;
   } else if (rawTarget !== '') {
     const url = httpUrl(rawTarget, false);
     if (url === undefined) {
-      c.error(`${path}.streamTarget`, `${show(rawTarget)} is not "auto" or an http(s) URL like http://192.168.1.100:8001`);
+      c.error(`${path}.streamTarget`, `${show(rawTarget)} is not "auto", a port (8001, 17999) or an http(s) URL like http://192.168.1.100:8001`);
     } else {
       streamTarget = url;
     }

@@ -1,5 +1,5 @@
 // Config validation: every problem in one ConfigError naming its field or variable; unknown keys as warnings; redaction.
-import { ConfigError, loadConfig, loadConfigWithWarnings, redactConfig } from '../../src/config';
+import { buildConfig, ConfigError, loadConfig, loadConfigWithWarnings, redactConfig } from '../../src/config';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -44,7 +44,7 @@ describe('validation', () => {
       'receivers[1].bouquets[1]: "" is not a bouquet name',
       'receivers[2].host: "bad host!" is not a valid host name or IP address',
       'receivers[2].port: 70000 is above the maximum 65535',
-      'receivers[2].streamTarget: "ftp://x" is not "auto" or an http(s) URL like http://192.168.1.100:8001',
+      'receivers[2].streamTarget: "ftp://x" is not "auto", a port (8001, 17999) or an http(s) URL like http://192.168.1.100:8001',
       'receivers[2].infoKey: "FOO" is not a remote key (use a name like POWER, OK, MENU, INFO, CHANNEL_UP, DIGIT_1 or a key code)',
       'receivers[2].refreshInterval: 0.5 is below the minimum 1',
       'receivers[3]: must be an object, not "not an object"',
@@ -87,7 +87,7 @@ describe('validation', () => {
       'XG2G_OWI_BASE: "ftp://box" must start with http:// or https://',
       'XG2G_BOUQUET: "," names no bouquet',
       'XG2G_ENABLE_AUDIO_TRANSCODING: "perhaps" is not true or false (also 1/0/yes/no)',
-      'XG2G_PROXY_TARGET: "box:8001" is not "auto" or an http(s) URL like http://192.168.1.100:8001',
+      'XG2G_PROXY_TARGET: "box:8001" is not "auto", a port (8001, 17999) or an http(s) URL like http://192.168.1.100:8001',
       'XG2G_ENABLE_STREAM_PROXY: "sure" is not true or false (also 1/0/yes/no)',
       'XG2G_PROXY_LISTEN: "here" is not an address like ":18000" or "0.0.0.0:18000" (IPv6 hosts go in brackets)',
       'XG2G_MAX_SESSIONS: "x" is not a number',
@@ -178,5 +178,22 @@ describe('secrets', () => {
     }));
     expect(problems.join('\n')).not.toMatch(/hunter2/);
     expect(problems.length).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('streamTarget as a bare port (the settings form offers 8001 / 17999)', () => {
+  it('means that port on the receiver itself', () => {
+    const { config } = buildConfig({ receivers: [
+      { name: 'a', host: '192.168.1.100', streamTarget: '17999' },
+      { name: 'b', host: 'fe80::1', streamTarget: '8001' },
+      { name: 'c', host: 'box', streamTarget: 'auto' },
+      { name: 'd', host: 'box2' },
+    ] });
+    expect(config.receivers.map((r) => r.streamTarget)).toEqual(['http://192.168.1.100:17999', 'http://[fe80::1]:8001', 'auto', 'http://box2:8001']);
+  });
+
+  it('rejects a port out of range', () => {
+    const { errors } = buildConfig({ receivers: [{ name: 'a', host: 'box', streamTarget: '70000' }] });
+    expect(errors.join('\n')).toMatch(/receivers\[0\]\.streamTarget/);
   });
 });

@@ -1,0 +1,59 @@
+/**
+ * MQTT for the core (App): the embedded broker when configured, and the bridge over all receivers
+ * when MQTT is enabled. Never throws: a broker that cannot start or be reached is logged, and the
+ * rest of the app (HomeKit, the proxy) runs on.
+ */
+import { MqttConfig } from '../config/types';
+import { Logger } from '../logger';
+import { EmbeddedBroker } from './broker';
+import { MqttBridge } from './bridge';
+import { BridgedRuntime } from './receiver-bridge';
+
+export { EmbeddedBroker } from './broker';
+export { MqttBridge, clientIdFor } from './bridge';
+export type { MqttBridgeOptions } from './bridge';
+export { receiverTopics, slugify } from './topics';
+
+export interface MqttServiceOptions {
+  config: MqttConfig;
+  receivers: BridgedRuntime[];
+  proxyEnabled: boolean;
+  version: string;
+  log: Logger;
+}
+
+export interface MqttService {
+  readonly broker: EmbeddedBroker | undefined;
+  readonly bridge: MqttBridge | undefined;
+  /** Publishes `offline`, disconnects, then closes the embedded broker; never rejects. */
+  stop(): Promise<void>;
+}
+
+export async function startMqtt(options: MqttServiceOptions): Promise<MqttService> {
+  const { config, receivers, log } = options;
+  let broker: EmbeddedBroker | undefined;
+  if (config.embeddedBroker.enabled) {
+    try {
+      broker = await EmbeddedBroker.start({ port: config.embeddedBroker.port, username: config.username, password: config.password, log });
+    } catch (error) {
+      log.error(`MQTT: ${(error as Error).message}.`);
+    }
+  }
+  let bridge: MqttBridge | undefined;
+  if (config.enabled && receivers.length > 0) {
+    bridge = new MqttBridge({ config, receivers, proxyEnabled: options.proxyEnabled, version: options.version, log });
+    bridge.start();
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    broker,
+    bridge,
+    stop() {
+      stopping ??= (async () => {
+        await bridge?.stop();
+        await broker?.close().catch((error: Error) => log.warn(`MQTT: closing the embedded broker failed: ${error.message}`));
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The Homebridge dynamic platform: reads the XG2G platform block, starts the core (App: receivers,
+ * stream proxy, MQTT) once Homebridge has finished launching and stops it on shutdown, and hangs
+ * the HomeKit side on each receiver: a TV accessory (published once the box first answers, since
+ * its UUID comes from the box's MAC) and the channel accessories. Homebridge is imported for types
+ * only; runtime values come from `api.hap`. Nothing here throws into Homebridge.
+ */
+import type { API, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
+import { App } from './app';
+import { ConfigError, isConfigured, loadConfig } from './config';
+import type { Config } from './config/types';
+import { ChannelAccessories } from './homekit/channel-accessories';
+import { InputStore } from './homekit/input-store';
+import { setupCode } from './homekit/setup-code';
+import { TvAccessory } from './homekit/tv-accessory';
+import type { ReceiverState } from './receiver/monitor';
+import type { ReceiverRuntime } from './receiver-runtime';
+import { PLATFORM_NAME, PLUGIN_NAME } from './settings';
+
+export class XG2GPlatform implements DynamicPlatformPlugin {
+  private readonly cached: PlatformAccessory[] = [];
+  private readonly config: Config | undefined;
+  private app: App | undefined;
+  private channels: ChannelAccessories | undefined;
+  private readonly tvs = new Map<ReceiverRuntime, TvAccessory>();
+  private readonly detach: Array<() => void> = [];
+  private stopping: Promise<void> | undefined;
+  /** A broken config keeps cached accessories (rooms, scenes) for when it is fixed. */
+  private broken = false;
+
+  constructor(private readonly log: Logging, private readonly block: PlatformConfig, private readonly api: API) {
+    this.config = this.load();
+    api.on('didFinishLaunching', () => void this.start());
+    api.on('shutdown', () => void this.stop());
+  }
+
+  /** Homebridge hands back the accessories it cached, before didFinishLaunching. */
+  configureAccessory(accessory: PlatformAccessory): void {
+    this.cached.push(accessory);
+  }
+
+  private load(): Config | undefined {
+    try {
+      const config = loadConfig({ block: this.block ?? {}, env: process.env, onWarning: (w) => this.log.warn(w) });
+      if (!isConfigured(config)) {
+        this.log.info('No receiver configured yet: add one in the plugin settings (Homebridge UI → Plugins → XG2G → Settings).');
+        return undefined;
+      }
+      return config;
+    } catch (error) {
+      this.broken = true;
+      if (error instanceof ConfigError) {
+        for (const problem of error.problems) this.log.error(`Configuration: ${problem}`);
+        this.log.error('The plugin stays idle until the configuration is fixed.');
+      } else {
+        this.log.error(`Cannot read the configuration: ${(error as Error).message}`);
+      }
+      return undefined;
+    }
+  }
+
+  private async start(): Promise<void> {
+    const config = this.config;
+    if (!config) {
+      // Not configured at all (not merely broken): accessories from an earlier setup would only show "No Response".
+      if (!this.broken && this.cached.length > 0) {
+        this.api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, this.cached.splice(0));
+      }
+      return;
+    }
+    const app = new App(config, this.log);
+    this.app = app;
+    try {
+      await app.start();
+    } catch (error) {
+      this.log.error(`${(error as Error).message}. HomeKit accessories stay off until this is fixed and Homebridge restarted.`);
+      this.app = undefined;
+      return;
+    }
+    if (this.stopping) return;
+    const withChannels = app.receivers.filter((r) => r.config.channelAccessories);
+    this.channels = new ChannelAccessories(this.api, this.log, withChannels, this.cached.splice(0));
+    for (const runtime of app.receivers) this.attach(runtime);
+  }
+
+  private attach(runtime: ReceiverRuntime): void {
+    const onLoaded = (): void => this.guard(runtime, () => this.loaded(runtime));
+    const onState = (state: ReceiverState): void => this.guard(runtime, () => {
+      this.tvs.get(runtime)?.applyState(state);
+      this.channels?.applyState(runtime, state);
+    });
+    runtime.on('loaded', onLoaded);
+    runtime.monitor.on('state', onState);
+    this.detach.push(() => {
+      runtime.off('loaded', onLoaded);
+      runtime.monitor.off('state', onState);
+    });
+    // The first load may have finished while the proxy was still opening its port.
+    if (runtime.summary().reachable) onLoaded();
+  }
+
+  private loaded(runtime: ReceiverRuntime): void {
+    const device = runtime.device;
+    if (!device) return;
+    if (runtime.config.channelAccessories) this.channels?.loaded(runtime);
+    if (!runtime.config.tvAccessory) return;
+    const existing = this.tvs.get(runtime);
+    if (existing) {
+      existing.syncInputs(runtime.channels());
+      return;
+    }
+    const tv = new TvAccessory(this.api, this.log, runtime, new InputStore(this.api.user.storagePath(), device.identity, this.log), device);
+    this.tvs.set(runtime, tv);
+    this.api.publishExternalAccessories(PLUGIN_NAME, [tv.accessory]);
+    const code = setupCode(this.block, this.api.user.configPath());
+    this.log.info(`${runtime.name}: the TV "${tv.accessory.displayName}" is published on its own: in the Home app choose Add Accessory → More options → "${tv.accessory.displayName}"`
+      + `${code ? ` and enter the setup code ${code}` : ' and enter the setup code of this Homebridge bridge'}.`);
+  }
+
+  /** Event handlers never throw into the core's emitters: log once per distinct failure. */
+  private readonly lastFailure = new Map<ReceiverRuntime, string>();
+  private guard(runtime: ReceiverRuntime, fn: () => void): void {
+    try {
+      fn();
+      this.lastFailure.delete(runtime);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (this.lastFailure.get(runtime) === message) return;
+      this.lastFailure.set(runtime, message);
+      this.log.error(`${runtime.name}: updating HomeKit failed: ${message}`);
+    }
+  }
+
+  private stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const off of this.detach.splice(0)) off();
+      const app = this.app;
+      this.app = undefined;
+      if (!app) return;
+      try {
+        await app.stop();
+        this.log.info('Stopped: receivers, stream proxy and every ffmpeg process.');
+      } catch (error) {
+        this.log.error(`Stopping failed: ${(error as Error).message}`);
+      }
+    })();
+    return this.stopping;
+  }
+}
+

@@ -1,0 +1,155 @@
+// Test helper: the plugin built into a temp folder, a real Homebridge child process loading it in
+// insecure mode (-I), and a small client for HAP's HTTP interface (GET /accessories, GET and PUT
+// /characteristics with the setup code as Authorization header).
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { uuid } from 'hap-nodejs';
+
+export const ROOT = join(__dirname, '..', '..');
+export const PIN = '031-45-154';
+const HOMEBRIDGE = join(ROOT, 'node_modules', 'homebridge', 'bin', 'homebridge');
+
+/** The plugin as Homebridge finds it: <dir>/plugins/homebridge-xg2g with package.json and dist/. */
+export function buildPlugin(dir: string): string {
+  const plugins = join(dir, 'plugins');
+  const pkg = join(plugins, 'homebridge-xg2g');
+  mkdirSync(pkg, { recursive: true });
+  copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+  copyFileSync(join(ROOT, 'config.schema.json'), join(pkg, 'config.schema.json'));
+  cpSync(join(ROOT, 'homebridge-ui'), join(pkg, 'homebridge-ui'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'),
+      '--outDir', join(pkg, 'dist'), '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'pipe' });
+  } catch (error) {
+    // Type errors elsewhere (tsc --noEmit reports them) still emit JavaScript; only a missing entry point is fatal here.
+    if (!existsSync(join(pkg, 'dist', 'index.js'))) throw error;
+  }
+  return plugins;
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'xg2g-hb-'));
+}
+
+export function randomMac(): string {
+  return Array.from({ length: 6 }, (_, i) => (i === 0 ? 0x0e : Math.floor(Math.random() * 256)).toString(16).padStart(2, '0')).join(':').toUpperCase();
+}
+
+export class Homebridge {
+  readonly child: ChildProcess;
+  log = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(pluginPath: string, readonly storage: string, config: unknown) {
+    mkdirSync(storage, { recursive: true });
+    writeFileSync(join(storage, 'config.json'), JSON.stringify(config, null, 2));
+    this.child = spawn(process.execPath, [HOMEBRIDGE, '-I', '-Q', '-D', '-U', storage, '-P', pluginPath, '--strict-plugin-resolution'], {
+      env: { PATH: process.env.PATH, HOME: storage, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const add = (chunk: Buffer): void => {
+      this.log += chunk.toString();
+    };
+    this.child.stdout!.on('data', add);
+    this.child.stderr!.on('data', add);
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Resolves with the match once the log has it; rejects with the log tail on timeout or exit. */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    let gone = false;
+    void this.exited.then(() => (gone = true));
+    for (;;) {
+      const m = pattern.exec(this.log);
+      if (m) return m;
+      if (gone || Date.now() > deadline) {
+        throw new Error(`${gone ? 'Homebridge exited' : 'timed out'} waiting for ${pattern}; log tail:\n${this.log.slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGKILL if still running (afterAll safety net). */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// --- HAP over HTTP (insecure mode) ------------------------------------------------------------
+
+export interface HapCharacteristic {
+  iid: number;
+  type: string;
+  value?: unknown;
+  perms: string[];
+  status?: number;
+}
+export interface HapService {
+  iid: number;
+  type: string;
+  characteristics: HapCharacteristic[];
+  linked?: number[];
+}
+export interface HapAccessory {
+  aid: number;
+  services: HapService[];
+}
+
+/** A HAP type UUID in the short form the accessory database uses ("D8" for Television). */
+export const short = (longUuid: string): string => uuid.toShortForm(longUuid);
+
+export class HapClient {
+  constructor(readonly port: number, readonly pin = PIN) {}
+
+  private async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    const response = await fetch(`http://127.0.0.1:${this.port}${path}`, {
+      method,
+      headers: { Authorization: this.pin, 'Content-Type': 'application/hap+json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, json: text ? JSON.parse(text) : undefined };
+  }
+
+  async accessories(): Promise<HapAccessory[]> {
+    const r = await this.request('GET', '/accessories');
+    if (r.status !== 200) throw new Error(`GET /accessories: HTTP ${r.status}`);
+    return (r.json as { accessories: HapAccessory[] }).accessories;
+  }
+
+  async get(aid: number, iid: number): Promise<{ value?: unknown; status?: number }> {
+    const r = await this.request('GET', `/characteristics?id=${aid}.${iid}`);
+    return (r.json as { characteristics: Array<{ value?: unknown; status?: number }> }).characteristics[0];
+  }
+
+  /** PUT one value; resolves with the HAP status (0 = success). */
+  async put(aid: number, iid: number, value: unknown): Promise<number> {
+    const r = await this.request('PUT', '/characteristics', { characteristics: [{ aid, iid, value }] });
+    if (r.status === 204) return 0;
+    const list = (r.json as { characteristics?: Array<{ status?: number }> } | undefined)?.characteristics;
+    return list?.[0]?.status ?? -r.status;
+  }
+}
+
+/** The first service of a type (long UUID) and, with `characteristic`, its iid. */
+export function findService(accessory: HapAccessory, serviceType: string): HapService | undefined {
+  return accessory.services.find((s) => s.type === short(serviceType));
+}
+
+export function iidOf(service: HapService, characteristicType: string): number {
+  const c = service.characteristics.find((ch) => ch.type === short(characteristicType));
+  if (!c) throw new Error(`no characteristic ${characteristicType} in service ${service.type}`);
+  return c.iid;
+}
+
+export function valueOf(service: HapService, characteristicType: string): unknown {
+  return service.characteristics.find((ch) => ch.type === short(characteristicType))?.value;
+}

@@ -1,0 +1,125 @@
+// The platform's life cycle with a stand-in for Homebridge's API (real HAP-NodeJS and Homebridge's
+// PlatformAccessory): unconfigured, a broken config, and restoring cached channel accessories
+// against the simulator, removing the ones whose channel left the bouquet.
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as hap from 'hap-nodejs';
+import { PlatformAccessory } from 'homebridge/lib/platformAccessory';
+import type { API, Logging, PlatformConfig } from 'homebridge';
+import { channelUuidSeed } from '../../src/homekit/channel-accessories';
+import { XG2GPlatform } from '../../src/platform';
+import { parseServiceRef } from '../../src/receiver/service-ref';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { until } from '../helpers/stack';
+
+interface Fake {
+  api: API;
+  events: EventEmitter;
+  lines: string[];
+  registered: PlatformAccessory[];
+  unregistered: PlatformAccessory[];
+  published: PlatformAccessory[];
+}
+
+function fakeHomebridge(storage: string): Fake {
+  const events = new EventEmitter();
+  const fake: Omit<Fake, 'api'> = { events, lines: [], registered: [], unregistered: [], published: [] };
+  const api = {
+    hap,
+    platformAccessory: PlatformAccessory,
+    user: { storagePath: () => storage, configPath: () => join(storage, 'config.json') },
+    on: (event: string, fn: () => void) => events.on(event, fn),
+    registerPlatformAccessories: (_p: string, _n: string, list: PlatformAccessory[]) => void fake.registered.push(...list),
+    unregisterPlatformAccessories: (_p: string, _n: string, list: PlatformAccessory[]) => void fake.unregistered.push(...list),
+    updatePlatformAccessories: () => undefined,
+    publishExternalAccessories: (_p: string, list: PlatformAccessory[]) => void fake.published.push(...list),
+  } as unknown as API;
+  return { ...fake, api };
+}
+
+function logger(lines: string[]): Logging {
+  const push = (level: string) => (m: string) => void lines.push(`${level} ${m}`);
+  return Object.assign(push('info'), { prefix: 'xg2g', info: push('info'), warn: push('warn'), error: push('error'), debug: () => undefined, success: push('info'), log: () => undefined }) as unknown as Logging;
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'xg2g-platform-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ bridge: { pin: '123-45-679' } }));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+it('says once that nothing is configured, and does nothing else', async () => {
+  const hb = fakeHomebridge(dir);
+  new XG2GPlatform(logger(hb.lines), { platform: 'XG2G' } as PlatformConfig, hb.api);
+  hb.events.emit('didFinishLaunching');
+  hb.events.emit('shutdown');
+  await new Promise((r) => setTimeout(r, 50));
+  expect(hb.lines).toEqual([expect.stringMatching(/^info No receiver configured yet/)]);
+  expect(hb.published).toHaveLength(0);
+});
+
+it('logs one line per configuration problem and stays idle, keeping cached accessories', async () => {
+  const hb = fakeHomebridge(dir);
+  const platform = new XG2GPlatform(logger(hb.lines), {
+    platform: 'XG2G', receivers: [{ host: 'http://bad/' , port: 70000, password: 'pw-never-shown' }], proxy: { audio: { bitrate: '1k' } },
+  } as PlatformConfig, hb.api);
+  platform.configureAccessory(new PlatformAccessory('Old', hap.uuid.generate('old')));
+  hb.events.emit('didFinishLaunching');
+  await new Promise((r) => setTimeout(r, 50));
+  const errors = hb.lines.filter((l) => l.startsWith('error Configuration: '));
+  expect(errors).toHaveLength(3);
+  expect(errors.join('\n')).toMatch(/receivers\[0\]\.host/);
+  expect(errors.join('\n')).toMatch(/receivers\[0\]\.port/);
+  expect(errors.join('\n')).toMatch(/proxy\.audio\.bitrate/);
+  expect(hb.lines.join('\n')).not.toContain('pw-never-shown');
+  expect(hb.unregistered).toHaveLength(0);
+});
+
+describe('with the simulator', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(() => sim.close());
+
+  it('restores cached channel accessories, removes stale ones and publishes the TV', async () => {
+    const hb = fakeHomebridge(dir);
+    const web = new URL(sim.webUrl);
+    const platform = new XG2GPlatform(logger(hb.lines), {
+      platform: 'XG2G',
+      receivers: [{ name: 'Box', host: web.hostname, port: Number(web.port), streamTarget: sim.streamUrl, refreshInterval: 1 }],
+      proxy: { enabled: false }, api: { listen: '' }, mqtt: { enabled: false },
+    } as PlatformConfig, hb.api);
+    const device = await (await fetch(`${sim.webUrl.replace(/\/$/, '')}/api/deviceinfo`)).json() as { ifaces: Array<{ mac: string }> };
+    const identity = device.ifaces.map((i) => i.mac).find(Boolean)!.toLowerCase();
+    const zdf = parseServiceRef('1:0:19:2B66:3F3:1:C00000:0:0:0:');
+    const gone = parseServiceRef('1:0:19:FFFF:3FB:1:C00000:0:0:0:');
+    const cachedZdf = new PlatformAccessory('ZDF HD', hap.uuid.generate(channelUuidSeed(identity, zdf)));
+    cachedZdf.context = { identity, receiverName: 'Box', host: web.hostname, ref: zdf.ref };
+    const cachedGone = new PlatformAccessory('Gone', hap.uuid.generate(channelUuidSeed(identity, gone)));
+    cachedGone.context = { identity, receiverName: 'Box', host: web.hostname, ref: gone.ref };
+    const foreign = new PlatformAccessory('Foreign', hap.uuid.generate('foreign'));
+    foreign.context = { identity: 'x', receiverName: 'Other Box', host: '10.9.9.9', ref: zdf.ref };
+    for (const a of [cachedZdf, cachedGone, foreign]) platform.configureAccessory(a);
+
+    hb.events.emit('didFinishLaunching');
+    try {
+      await until(() => hb.published.length === 1, 10_000, 'TV published');
+      expect(hb.unregistered).toEqual(expect.arrayContaining([foreign, cachedGone]));
+      expect(hb.registered).not.toContain(cachedZdf);
+      expect(hb.registered.length).toBeGreaterThan(0);
+      expect(hb.published[0].category).toBe(hap.Categories.TV_SET_TOP_BOX);
+      expect(hb.lines.join('\n')).toContain('setup code 123-45-679');
+      // The restored accessory answers from the box's state.
+      sim.setState({ power: 'on', channelRef: zdf.ref });
+      const on = cachedZdf.getService(hap.Service.Switch)!.getCharacteristic(hap.Characteristic.On);
+      await until(() => on.value === true, 5_000, 'cached switch on');
+    } finally {
+      hb.events.emit('shutdown');
+      await until(() => hb.lines.some((l) => l.includes('Stopped:')), 5_000, 'stopped');
+    }
+  });
+});

@@ -1,0 +1,210 @@
+// Test helpers for MQTT: a real Mosquitto or the embedded aedes broker on a free loopback port, a
+// watching client that records every message, and the simulator plus an App with MQTT on.
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { MqttClient } from 'mqtt';
+import { App } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { Config } from '../../src/config/types';
+import { silentLogger } from '../../src/logger';
+import { EmbeddedBroker } from '../../src/mqtt/broker';
+import { Simulator, startSimulator } from '../../src/simulator';
+import { recordingLogger, until } from '../helpers/stack';
+
+export const MOSQUITTO = '/usr/sbin/mosquitto';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A broker the tests can stop and start again on the same port. */
+export interface TestBroker {
+  readonly kind: 'mosquitto' | 'aedes';
+  readonly port: number;
+  readonly url: string;
+  /** Stops it abruptly (Mosquitto: SIGKILL). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startMosquitto(): Promise<TestBroker> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'xg2g-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  let child: ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
+    child = proc;
+    await until(async () => proc.exitCode !== null || (await canConnect(port)), 10_000, 'mosquitto to listen');
+    if (proc.exitCode !== null) throw new Error(`mosquitto exited with ${proc.exitCode}`);
+  };
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    await exited;
+  };
+  await launch();
+  return {
+    kind: 'mosquitto', port, url: `mqtt://127.0.0.1:${port}`,
+    kill,
+    restart: launch,
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startAedes(port = 0): Promise<TestBroker> {
+  let broker: EmbeddedBroker | undefined = await EmbeddedBroker.start({ port, host: '127.0.0.1', log: silentLogger });
+  const boundPort = broker.port;
+  const kill = async (): Promise<void> => {
+    await broker?.close();
+    broker = undefined;
+  };
+  return {
+    kind: 'aedes', port: boundPort, url: `mqtt://127.0.0.1:${boundPort}`,
+    kill,
+    async restart() {
+      broker = await EmbeddedBroker.start({ port: boundPort, host: '127.0.0.1', log: silentLogger });
+    },
+    stop: kill,
+  };
+}
+
+export interface Message {
+  topic: string;
+  text: string;
+  retain: boolean;
+}
+
+/** A client that subscribes and records; `latest` holds the last payload per topic. */
+export class Watcher {
+  readonly messages: Message[] = [];
+  readonly latest = new Map<string, string>();
+  private constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload, packet) => {
+      const text = payload.toString('utf8');
+      this.messages.push({ topic, text, retain: packet.retain });
+      this.latest.set(topic, text);
+    });
+  }
+
+  static async connect(url: string, topics: string[] = ['#']): Promise<Watcher> {
+    const client = await mqtt.connectAsync(url, { reconnectPeriod: 200, connectTimeout: 5_000 });
+    const watcher = new Watcher(client);
+    try {
+      if (topics.length > 0) await client.subscribeAsync(topics);
+    } catch (error) {
+      await client.endAsync(true);
+      throw error;
+    }
+    return watcher;
+  }
+
+  /** Waits until the latest payload on `topic` satisfies `test`; returns it. */
+  async waitFor(topic: string, test: (text: string) => boolean = () => true, timeoutMs = 5_000): Promise<string> {
+    try {
+      await until(() => this.latest.has(topic) && test(this.latest.get(topic)!), timeoutMs, topic);
+    } catch (error) {
+      throw new Error(`${(error as Error).message} (last: ${JSON.stringify(this.latest.get(topic)?.slice(0, 200))})`);
+    }
+    return this.latest.get(topic)!;
+  }
+
+  json<T = Record<string, unknown>>(topic: string): T {
+    return JSON.parse(this.latest.get(topic) ?? 'null') as T;
+  }
+
+  publish(topic: string, payload: string | Buffer, retain = false): Promise<unknown> {
+    return this.client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
+
+/** Retained messages on the broker now, as a fresh subscriber sees them. */
+export async function retainedSnapshot(url: string, topics: string[], settleMs = 300): Promise<Map<string, string>> {
+  const w = await Watcher.connect(url, topics);
+  await new Promise((r) => setTimeout(r, settleMs));
+  await w.close();
+  return new Map(w.messages.filter((m) => m.retain).map((m) => [m.topic, m.text]));
+}
+
+export interface MqttStack {
+  sim: Simulator;
+  app: App;
+  config: Config;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export interface MqttStackOptions {
+  brokerUrl: string;
+  receiver?: Record<string, unknown>;
+  proxy?: Record<string, unknown>;
+  mqtt?: Record<string, unknown>;
+  sim?: Simulator;
+}
+
+/** The simulator and an App with MQTT on, polling every second. */
+export async function startMqttStack(options: MqttStackOptions): Promise<MqttStack> {
+  const sim = options.sim ?? (await startSimulator());
+  const web = new URL(sim.webUrl);
+  const config = loadConfig({
+    env: {},
+    block: {
+      receivers: [{
+        name: 'Living Room', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'],
+        streamTarget: sim.streamUrl, refreshInterval: 1, ...options.receiver,
+      }],
+      proxy: { listen: '127.0.0.1:0', ...options.proxy },
+      api: { listen: '' },
+      mqtt: { enabled: true, url: options.brokerUrl, ...options.mqtt },
+    },
+  });
+  const logs: string[] = [];
+  const app = new App(config, recordingLogger(logs));
+  try {
+    await app.start();
+  } catch (error) {
+    if (!options.sim) await sim.close();
+    throw error;
+  }
+  return {
+    sim, app, config, logs,
+    async stop() {
+      await app.stop();
+      if (!options.sim) await sim.close();
+    },
+  };
+}
