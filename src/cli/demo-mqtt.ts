@@ -3,29 +3,19 @@
  * it publishes to (receiver state, streams, Home Assistant discovery), so `mosquitto_sub` (or Home
  * Assistant pointed at the broker) shows live state and takes commands.
  */
-import { Logger } from '../logger';
 import { EmbeddedBroker, receiverTopics, slugify } from '../mqtt';
 import { MQTT_EMBEDDED_BROKER_PORT_DEFAULT, MQTT_PREFIX_DEFAULT } from '../settings';
 import type { DemoPart } from './demo';
 import { portFree } from './ports';
-import { println, type CliIo } from './io';
+import { demoLogger } from './io';
 
 /** The name the core part gives the simulated receiver (its MQTT topics use the slug). */
 export const DEMO_RECEIVER_NAME = 'Simulator';
 
-function demoLogger(io: CliIo): Logger {
-  return {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (m) => println(io.stderr, `[mqtt] ${m}`),
-    error: (m) => println(io.stderr, `[mqtt] ${m}`),
-  };
-}
-
 export const mqttPart: DemoPart = {
   title: 'MQTT (embedded broker, Home Assistant discovery)',
   async start(ctx) {
-    const log = demoLogger(ctx.io);
+    const log = demoLogger(ctx.io, 'mqtt');
     const preferred = (await portFree(ctx.host, MQTT_EMBEDDED_BROKER_PORT_DEFAULT)) ? MQTT_EMBEDDED_BROKER_PORT_DEFAULT : 0;
     // The port may be taken between the check and the bind: then any free one will do.
     const broker = await EmbeddedBroker.start({ port: preferred, host: ctx.host, log })

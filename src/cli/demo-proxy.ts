@@ -5,23 +5,12 @@
  */
 import { App } from '../app';
 import { loadConfig } from '../config';
-import { Logger } from '../logger';
 import { PROXY_LISTEN_DEFAULT } from '../settings';
 import { streamPath } from '../stream/backend';
 import type { DemoPart } from './demo';
 import { DEMO_RECEIVER_NAME } from './demo-mqtt';
 import { portFree } from './ports';
-import { println, type CliIo } from './io';
-
-/** Warnings and errors reach the terminal; routine lines stay quiet so the demo's summary stays readable. */
-function demoLogger(io: CliIo): Logger {
-  return {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (m) => println(io.stderr, `[proxy] ${m}`),
-    error: (m) => println(io.stderr, `[proxy] ${m}`),
-  };
-}
+import { demoLogger } from './io';
 
 export const proxyPart: DemoPart = {
   title: 'Stream proxy (AC-3/MP2 → AAC, HLS) and MQTT bridge',
@@ -41,7 +30,7 @@ export const proxyPart: DemoPart = {
         mqtt: ctx.mqttUrl ? { enabled: true, url: ctx.mqttUrl } : { enabled: false },
       },
     });
-    const app = new App(config, demoLogger(ctx.io));
+    const app = new App(config, demoLogger(ctx.io, 'core'));
     await app.start();
     const url = app.proxyUrl!;
     const example = ctx.channels?.[0];

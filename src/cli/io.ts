@@ -2,6 +2,7 @@
  * What a command gets from its caller: the environment, two output streams and the stop signal.
  * Commands never touch `process` directly, so tests run them in-process with captured output.
  */
+import type { Logger } from '../logger';
 
 export interface CliOutput {
   write(chunk: string): unknown;
@@ -42,4 +43,11 @@ export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
+}
+
+/** For demo parts: warnings and errors reach the terminal, tagged; routine lines stay quiet so the
+ * demo's summary stays readable. */
+export function demoLogger(io: CliIo, tag: string): Logger {
+  const warn = (m: string): void => println(io.stderr, `[${tag}] ${m}`);
+  return { debug: () => undefined, info: () => undefined, warn, error: warn };
 }
