@@ -46,7 +46,9 @@ export class App {
     if (this.started) throw new Error('already started');
     this.started = true;
     const { proxy, api } = this.config;
-    const ffmpegPath = proxy.enabled ? await this.findFfmpeg() : 'ffmpeg';
+    // The API listener serves the same routes (streams included), so it needs ffmpeg as well.
+    const serving = proxy.enabled || api.listen !== '';
+    const ffmpegPath = serving ? await this.findFfmpeg() : 'ffmpeg';
     for (const receiver of this.config.receivers) {
       this.receivers.push(new ReceiverRuntime({
         config: receiver, proxy, ffmpegPath, userAgent: `${PLUGIN_NAME}/${VERSION}`, log: this.log, signal: this.signal,
