@@ -50,6 +50,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   private reachable = false;
   private lastError: string | null = null;
   private retryTimer: NodeJS.Timeout | undefined;
+  private loading: Promise<void> | undefined;
 
   constructor(private readonly options: ReceiverRuntimeOptions) {
     super();
@@ -71,6 +72,13 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
       join: (ref, sink, peer) => this.sessions.join(ref, sink, peer),
       channelName: (ref) => this.channelName(ref),
     });
+    // A box that comes back loads its channels at once instead of at the next 30 s retry.
+    this.monitor.on('reachable', (reachable: boolean) => {
+      if (!reachable || !this.retryTimer) return;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      void this.load();
+    });
     signal.addEventListener('abort', () => {
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.monitor.stop();
@@ -83,8 +91,18 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     void this.load();
   }
 
-  /** Loads device info and channels; on failure logs once and retries in the background. */
-  async load(): Promise<void> {
+  /**
+   * Loads device info and channels; on failure logs once and retries in the background. Calls while
+   * a load is under way share it.
+   */
+  load(): Promise<void> {
+    this.loading ??= this.loadOnce().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async loadOnce(): Promise<void> {
     const { config, log, signal } = this.options;
     try {
       this.device = await this.client.deviceInfo();

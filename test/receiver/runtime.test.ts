@@ -1,0 +1,34 @@
+// The core's view of one receiver: a box that is down at start is picked up as soon as it answers.
+import { loadConfig } from '../../src/config';
+import { silentLogger } from '../../src/logger';
+import { ReceiverRuntime } from '../../src/receiver-runtime';
+import { startSimulator } from '../../src/simulator';
+import { until } from '../helpers/stack';
+
+it('loads the channels as soon as a receiver that was down answers again', async () => {
+  const sim = await startSimulator();
+  const abort = new AbortController();
+  const web = new URL(sim.webUrl);
+  const config = loadConfig({ env: {}, block: { receivers: [{ name: 'Box', host: web.hostname, port: Number(web.port), refreshInterval: 1 }] } });
+  const runtime = new ReceiverRuntime({
+    config: config.receivers[0], proxy: config.proxy, ffmpegPath: 'ffmpeg', userAgent: 'test', log: silentLogger,
+    signal: abort.signal, clientQueueBytes: 1 << 20, epg: false, hlsIdleMs: 1_000,
+  });
+  try {
+    sim.setFault('refuse');
+    const loaded: number[] = [];
+    runtime.on('loaded', (channels: unknown[]) => loaded.push(channels.length));
+    runtime.start();
+    await until(() => runtime.summary().lastError !== null, 5_000, 'the first failed load');
+    expect(runtime.channels()).toHaveLength(0);
+    sim.setFault(null);
+    // Well before the 30 s retry: the monitor's next poll sees the box and triggers the load.
+    await until(() => loaded.length === 1, 5_000, 'the channels');
+    expect(loaded[0]).toBeGreaterThan(5);
+    expect(runtime.summary()).toMatchObject({ reachable: true, lastError: null, tuners: 2 });
+  } finally {
+    abort.abort();
+    await runtime.stop();
+    await sim.close();
+  }
+});
