@@ -50,7 +50,9 @@ export class ReceiverMonitor extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private failures = 0;
+  /** The poll under way, and the one queued to start after it (shared by every caller meanwhile). */
   private polling: Promise<ReceiverState> | undefined;
+  private queued: Promise<ReceiverState> | undefined;
   private lastError = '';
 
   constructor(private readonly client: Client, private readonly options: MonitorOptions) {
@@ -73,15 +75,24 @@ export class ReceiverMonitor extends EventEmitter {
     this.timer = undefined;
   }
 
-  /** Polls now (commands call it to show their effect at once); concurrent calls share one poll. */
+  /**
+   * Polls now and resolves with what the box says after the call was made (commands call it to
+   * confirm their effect). A poll already under way may predate the command, so the caller gets
+   * the next one; callers that arrive while that one waits share it.
+   */
   refresh(): Promise<ReceiverState> {
-    if (!this.polling) {
+    if (this.queued) return this.queued;
+    const start = (): Promise<ReceiverState> => {
+      this.queued = undefined;
       this.polling = this.poll().finally(() => {
         this.polling = undefined;
         this.schedule();
       });
-    }
-    return this.polling;
+      return this.polling;
+    };
+    if (!this.polling) return start();
+    this.queued = this.polling.then(start, start);
+    return this.queued;
   }
 
   private schedule(): void {

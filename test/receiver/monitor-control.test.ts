@@ -61,6 +61,17 @@ describe('monitor and control', () => {
     expect(events[2]).toMatchObject({ power: 'standby', channel: null, now: null, next: null });
   });
 
+  it('answers a refresh made during a poll with the next poll, shared by later callers', async () => {
+    sim.clearRequests();
+    const first = monitor.refresh();
+    const second = monitor.refresh();
+    const third = monitor.refresh();
+    expect(second).toBe(third);
+    expect(second).not.toBe(first);
+    await Promise.all([first, second]);
+    expect(sim.requests.filter((r) => r.path === '/api/statusinfo')).toHaveLength(2);
+  });
+
   it('reports an unreachable box once and recovers by itself', async () => {
     const reachable: boolean[] = [];
     monitor.on('reachable', (r: boolean) => reachable.push(r));
