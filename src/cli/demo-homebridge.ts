@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PLATFORM_NAME, PLUGIN_NAME } from '../settings';
 import type { DemoPart } from './demo';
+import { simulatorReceiver } from './demo-receiver';
 import { portFree } from './ports';
 
 /** HAP's usual bridge port, used when free so the demo looks like a normal Homebridge. */
@@ -100,14 +101,13 @@ export const homebridgePart: DemoPart = {
 
     const dir = mkdtempSync(join(tmpdir(), 'xg2g-demo-homebridge-'));
     const pin = randomPin();
-    const web = new URL(sim.webUrl);
     const bridgePort = (await portFree('0.0.0.0', BRIDGE_PORT_PREFERRED)) ? BRIDGE_PORT_PREFERRED : undefined;
     writeFileSync(join(dir, 'config.json'), JSON.stringify({
       // ciao is HAP-NodeJS's own mDNS advertiser: no avahi or dbus needed.
       bridge: { name: BRIDGE_NAME, username: randomMac(), pin, port: bridgePort, advertiser: 'ciao' },
       platforms: [{
         platform: PLATFORM_NAME, name: 'xg2g',
-        receivers: [{ name: TV_NAME, host: web.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: 'auto', refreshInterval: 2 }],
+        receivers: [simulatorReceiver(sim, TV_NAME)],
         // Its own proxy on a free port, so it never clashes with the demo's proxy part.
         proxy: { listen: `${ctx.host}:0` }, api: { listen: '' }, mqtt: { enabled: false },
       }],

@@ -9,6 +9,7 @@ import { PROXY_LISTEN_DEFAULT } from '../settings';
 import { streamPath } from '../stream/backend';
 import type { DemoPart } from './demo';
 import { DEMO_RECEIVER_NAME } from './demo-mqtt';
+import { simulatorReceiver } from './demo-receiver';
 import { portFree } from './ports';
 import { demoLogger } from './io';
 
@@ -17,14 +18,12 @@ export const proxyPart: DemoPart = {
   async start(ctx) {
     const sim = ctx.simulator;
     if (!sim) throw new Error('the proxy part needs the simulator part before it');
-    const web = new URL(sim.webUrl);
     const port = Number(PROXY_LISTEN_DEFAULT.slice(1));
     const listen = `${ctx.host}:${(await portFree(ctx.host, port)) ? port : 0}`;
     const config = loadConfig({
       env: {},
       block: {
-        // A short poll so changes made from MQTT or HomeKit show at once in the demo.
-        receivers: [{ name: DEMO_RECEIVER_NAME, host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: 'auto', refreshInterval: 2 }],
+        receivers: [simulatorReceiver(sim, DEMO_RECEIVER_NAME)],
         proxy: { listen },
         api: { listen: '' },
         mqtt: ctx.mqttUrl ? { enabled: true, url: ctx.mqttUrl } : { enabled: false },

@@ -12,6 +12,7 @@ import { startSimulator, type Simulator } from '../simulator';
 import { parseOptions, stringOption } from './args';
 import { homebridgePart } from './demo-homebridge';
 import { proxyPart } from './demo-proxy';
+import { simulatorAddress } from './demo-receiver';
 import { mqttPart } from './demo-mqtt';
 import { portFree } from './ports';
 import { println, untilAborted, type CliIo } from './io';
@@ -55,9 +56,8 @@ export const simulatorPart: DemoPart = {
     const sim = await startSimulator({ host: ctx.host, tuners: SIM_TUNERS_DEFAULT, ...(await simulatorPorts(ctx.host)) });
     ctx.simulator = sim;
     try {
-      const web = new URL(sim.webUrl);
       const client = new OpenWebIfClient(
-        { name: 'Simulator', host: web.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(web.port) },
+        { name: 'Simulator', ...simulatorAddress(sim) },
         { signal: ctx.io.signal },
       );
       try {
