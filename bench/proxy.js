@@ -11,7 +11,7 @@ const { App } = require('../dist/app');
 const { loadConfig } = require('../dist/config');
 const { silentLogger } = require('../dist/logger');
 
-const SAMPLE = join(__dirname, '..', '..', 'shared', 'samples', 'dvbs2-h264-ac3-cnews-tsduck009.ts');
+const SAMPLE = join(__dirname, '..', 'test', 'fixtures', 'samples', 'dvbs2-h264-ac3-cnews-tsduck009.ts');
 const REF = '1:0:19:226A:438:1:C00000:0:0:0:';
 const BYTES = 200 * 1024 * 1024;
 

@@ -3,7 +3,7 @@
  * Benchmarks of the proxy's per-byte path, as ratios against a baseline measured in the same run:
  * the parsing path against copying the same bytes in the same 64 KB chunks (what any proxy must at
  * least do), then the whole passthrough path against reading the source directly (bench/proxy.js).
- * Input: the real DVB captures of ../shared/samples, repeated to ~64 MB. Run with `npm run bench`
+ * Input: the real DVB captures of test/fixtures/samples, repeated to ~64 MB. Run with `npm run bench`
  * (it builds first). Numbers vary with the machine; the ratios are what to compare across changes.
  */
 const { readFileSync, readdirSync } = require('node:fs');
@@ -12,7 +12,7 @@ const { TsInspector } = require('../dist/stream/ts-inspector');
 const { KeyframeGate } = require('../dist/stream/keyframe-gate');
 const { GopCache } = require('../dist/stream/gop-cache');
 
-const SAMPLES = join(__dirname, '..', '..', 'shared', 'samples');
+const SAMPLES = join(__dirname, '..', 'test', 'fixtures', 'samples');
 const CHUNK = 64 * 1024;
 const TARGET_BYTES = 64 * 1024 * 1024;
 const ROUNDS = 5;

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureStreamCache } from '../../src/simulator';
 import { PROFILES, profileFile, readCapture } from '../../src/simulator/media';
+import { SAMPLES } from '../helpers/samples';
 
-const SAMPLES = join(__dirname, '..', '..', '..', 'shared', 'samples');
 let dir: string | undefined;
 
 afterEach(async () => {

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { STREAM_HEADER, StreamClient, pidOf, rawRequest, readPmt, until } from './helpers';
+import { SAMPLES } from '../helpers/samples';
 
 const run = promisify(execFile);
-const SAMPLES = join(__dirname, '..', '..', '..', 'shared', 'samples');
 const ERSTE = '1:0:19:283D:3FB:1:C00000:0:0:0:';
 const ZDF = '1:0:19:2B66:3F3:1:C00000:0:0:0:';
 const ERSTE_SD = '1:0:1:6DCA:44D:1:C00000:0:0:0:';

@@ -7,8 +7,8 @@ import { FfmpegProcess } from '../../src/stream/ffmpeg-process';
 import { KeyframeGate } from '../../src/stream/keyframe-gate';
 import { TsInspector } from '../../src/stream/ts-inspector';
 import { probe } from '../helpers/ffprobe';
+import { SAMPLES } from '../helpers/samples';
 
-const SAMPLES = join(__dirname, '..', '..', '..', 'shared', 'samples');
 const AUDIO = { codec: 'aac' as const, bitrate: '192k', channels: 2 };
 
 /** Feeds a capture through the gate into ffmpeg the way a session does, in socket-sized chunks. */

@@ -1,12 +1,12 @@
-// The TS reader on real DVB broadcast captures (../shared/samples): every stream of every capture
+// The TS reader on real DVB broadcast captures (test/fixtures/samples): every stream of every capture
 // classified as the samples' README lists it, keyframes found, chunking does not matter.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsInspector } from '../../src/stream/ts-inspector';
 import { ElementaryStream, findSync, parsePat, pmtNeedsTranscode, readPacketHeader, SectionAssembler } from '../../src/stream/ts';
 import { TS_PACKET_SIZE } from '../../src/settings';
+import { SAMPLES } from '../helpers/samples';
 
-const SAMPLES = join(__dirname, '..', '..', '..', 'shared', 'samples');
 const sample = (name: string): Buffer => readFileSync(join(SAMPLES, name));
 
 /** Feeds a whole file in uneven chunks, like a socket does, and returns the inspector. */
