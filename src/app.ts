@@ -4,14 +4,14 @@
  * AbortController. It never imports Homebridge.
  */
 import { Config } from './config/types';
-import { Logger } from './logger';
+import { Logger, sentences } from './logger';
 import { MqttService, startMqtt } from './mqtt';
 import { ReceiverRuntime } from './receiver-runtime';
 import { CLIENT_QUEUE_MAX_BYTES, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
 import { locateFfmpeg } from './stream/ffmpeg-locate';
 import { Listener, listen } from './stream/listener';
 import { ProxyMetrics } from './stream/metrics';
-import { createRouter } from './stream/routes';
+import { createRouter, RequestHandler } from './stream/routes';
 import { packageVersion } from './version';
 
 const VERSION = packageVersion();
@@ -25,9 +25,12 @@ export interface AppOptions {
 
 export class App {
   readonly receivers: ReceiverRuntime[] = [];
-  readonly listeners: Listener[] = [];
+  /** Settings whose part could not start (e.g. `api.listen` when its port is taken). */
+  readonly problems: string[] = [];
+  private proxyListener: Listener | undefined;
+  private apiListener: Listener | undefined;
   private readonly abort = new AbortController();
-  private started = false;
+  private starting: Promise<void> | undefined;
   private mqtt: MqttService | undefined;
 
   constructor(private readonly config: Config, private readonly log: Logger, private readonly options: AppOptions = {}) {}
@@ -37,18 +40,33 @@ export class App {
     return this.abort.signal;
   }
 
-  /** Base URL of the proxy listener, once started with the proxy enabled. */
-  get proxyUrl(): string | undefined {
-    return this.config.proxy.enabled ? this.listeners[0]?.url : undefined;
+  /** The listeners that opened: the proxy's, then the API's. */
+  get listeners(): Listener[] {
+    return [this.proxyListener, this.apiListener].filter((l): l is Listener => l !== undefined);
   }
 
-  async start(): Promise<void> {
-    if (this.started) throw new Error('already started');
-    this.started = true;
+  /** Base URL of the proxy listener, once it opened. */
+  get proxyUrl(): string | undefined {
+    return this.proxyListener?.url;
+  }
+
+  /**
+   * Starts every part on its own: a port that is taken turns off the part that wanted it (logged as
+   * one line naming the setting and the port) and the rest runs on; nothing here throws for that.
+   * A stop() while this runs waits for it and then closes whatever it had opened.
+   */
+  start(): Promise<void> {
+    if (this.starting) return Promise.reject(new Error('already started'));
+    this.starting = this.run();
+    return this.starting;
+  }
+
+  private async run(): Promise<void> {
     const { proxy, api } = this.config;
     // The API listener serves the same routes (streams included), so it needs ffmpeg as well.
     const serving = proxy.enabled || api.listen !== '';
     const ffmpegPath = serving ? await this.findFfmpeg() : 'ffmpeg';
+    if (this.signal.aborted) return;
     for (const receiver of this.config.receivers) {
       this.receivers.push(new ReceiverRuntime({
         config: receiver, proxy, ffmpegPath, userAgent: `${PLUGIN_NAME}/${VERSION}`, log: this.log, signal: this.signal,
@@ -60,25 +78,40 @@ export class App {
     for (const receiver of this.receivers) receiver.start();
     // Never throws and never waits for the broker: MQTT being down must not hold up the proxy.
     this.mqtt = await startMqtt({ config: this.config.mqtt, receivers: this.receivers, proxyEnabled: proxy.enabled, version: VERSION, log: this.log });
+    if (this.signal.aborted) return;
 
     const context = { receivers: this.receivers, token: proxy.token, publicUrl: proxy.publicUrl, version: VERSION };
     const router = createRouter(context, new ProxyMetrics(this.receivers.map((r) => ({ receiver: r.name, sessions: r.sessions }))), this.log);
-    try {
-      if (proxy.enabled) this.listeners.push(await listen(proxy.listen, router));
-      if (api.listen && api.listen !== proxy.listen) this.listeners.push(await listen(api.listen, router));
-    } catch (error) {
-      await this.stop();
-      throw new Error(`cannot open the proxy's port: ${(error as Error).message}`);
-    }
-    for (const l of this.listeners) this.log.info(`Serving streams and status on ${l.url}`);
+    if (proxy.enabled) this.proxyListener = await this.open(router, proxy.listen, 'proxy.listen', 'XG2G_PROXY_LISTEN', 'the stream proxy');
+    if (this.signal.aborted) return;
+    // The same address twice (a port-0 test setup) would only open a second random port.
+    if (api.listen !== '' && !(proxy.enabled && api.listen === proxy.listen)) this.apiListener = await this.open(router, api.listen, 'api.listen', 'XG2G_LISTEN', 'the second (API) listener');
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
+    await this.starting?.catch(() => undefined);
     await Promise.all(this.listeners.map((l) => l.close()));
     await Promise.all(this.receivers.map((r) => r.stop()));
     // After the receivers, so the retained topics of the sessions that just ended are cleared.
     await this.mqtt?.stop();
+  }
+
+  /** Opens one listener; on failure logs one line naming the setting and the port, and returns undefined. */
+  private async open(router: RequestHandler, address: string, setting: string, variable: string, part: string): Promise<Listener | undefined> {
+    try {
+      const listener = await listen(address, router);
+      if (this.signal.aborted) {
+        await listener.close();
+        return undefined;
+      }
+      this.log.info(`Serving streams and status on ${listener.url}`);
+      return listener;
+    } catch (error) {
+      this.problems.push(setting);
+      this.log.error(`${part} is off: ${listenFailure(address, error as NodeJS.ErrnoException)}; set ${setting} (${variable}) to a free port and restart. Everything else runs on.`);
+      return undefined;
+    }
   }
 
   private async findFfmpeg(): Promise<string> {
@@ -88,8 +121,17 @@ export class App {
       return found.path;
     } catch (error) {
       // Passthrough channels still work without ffmpeg; transcoded ones fail with a clear error.
-      this.log.warn(`${(error as Error).message}. Channels that need AAC audio will not play until ffmpeg is installed.`);
+      this.log.warn(sentences((error as Error).message, 'Channels that need AAC audio will not play until ffmpeg is installed'));
       return 'ffmpeg';
     }
   }
+}
+
+/** Why a listener could not open, with its port: "port 18080 is in use by another program". */
+function listenFailure(address: string, error: NodeJS.ErrnoException): string {
+  const port = /(\d+)$/.exec(address)?.[1] ?? address;
+  if (error.code === 'EADDRINUSE') return `port ${port} (${address}) is in use by another program`;
+  if (error.code === 'EACCES') return `port ${port} (${address}) needs privileges this process does not have`;
+  if (error.code === 'EADDRNOTAVAIL') return `${address} is not an address of this machine`;
+  return `${address} cannot be opened (${error.message})`;
 }

@@ -26,3 +26,11 @@ export function textLogger(out: TextOutput, err: TextOutput, options: { debug?: 
 
 /** A logger that drops everything: for tests that assert on behaviour, not output. */
 export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Joins parts into sentences with exactly one full stop after each, whether or not a part (often an
+ * error's message) already ends with one: `sentences('Box refused the login.', 'Will keep trying')`.
+ */
+export function sentences(...parts: string[]): string {
+  return parts.map((p) => p.trim()).filter((p) => p !== '').map((p) => (/[.!?]$/.test(p) ? p : `${p}.`)).join(' ');
+}

@@ -7,15 +7,17 @@
  */
 import type { API, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
 import { App } from './app';
+import { sentences } from './logger';
 import { ConfigError, isConfigured, loadConfig } from './config';
 import type { Config } from './config/types';
 import { ChannelAccessories } from './homekit/channel-accessories';
 import { InputStore } from './homekit/input-store';
+import { markNotResponding } from './homekit/not-responding';
 import { setupCode } from './homekit/setup-code';
 import { TvAccessory } from './homekit/tv-accessory';
 import type { ReceiverState } from './receiver/monitor';
 import type { ReceiverRuntime } from './receiver-runtime';
-import { PLATFORM_NAME, PLUGIN_NAME } from './settings';
+import { API_LISTEN_DEFAULT_HOMEBRIDGE, PLATFORM_NAME, PLUGIN_NAME } from './settings';
 
 export class XG2GPlatform implements DynamicPlatformPlugin {
   private readonly cached: PlatformAccessory[] = [];
@@ -41,7 +43,9 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
 
   private load(): Config | undefined {
     try {
-      const config = loadConfig({ block: this.block ?? {}, env: process.env, onWarning: (w) => this.log.warn(w) });
+      const config = loadConfig({
+        block: this.block ?? {}, env: process.env, apiListenDefault: API_LISTEN_DEFAULT_HOMEBRIDGE, onWarning: (w) => this.log.warn(w),
+      });
       if (!isConfigured(config)) {
         this.log.info('No receiver configured yet: add one in the plugin settings (Homebridge UI → Plugins → XG2G → Settings).');
         return undefined;
@@ -62,25 +66,38 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
   private async start(): Promise<void> {
     const config = this.config;
     if (!config) {
-      // Not configured at all (not merely broken): accessories from an earlier setup would only show "No Response".
-      if (!this.broken && this.cached.length > 0) {
-        this.api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, this.cached.splice(0));
-      }
+      this.idle(this.broken ? 'broken' : 'unconfigured');
       return;
     }
     const app = new App(config, this.log);
     this.app = app;
     try {
+      // Never throws for a taken port or a missing broker: those parts log and stay off.
       await app.start();
     } catch (error) {
-      this.log.error(`${(error as Error).message}. HomeKit accessories stay off until this is fixed and Homebridge restarted.`);
+      this.log.error(sentences(`Starting failed: ${(error as Error).message}`));
       this.app = undefined;
+      await app.stop();
+      this.idle('broken');
       return;
     }
     if (this.stopping) return;
     const withChannels = app.receivers.filter((r) => r.config.channelAccessories);
     this.channels = new ChannelAccessories(this.api, this.log, withChannels, this.cached.splice(0));
     for (const runtime of app.receivers) this.attach(runtime);
+  }
+
+  /** The plugin cannot run: cached accessories never pretend to work. */
+  private idle(why: 'unconfigured' | 'broken'): void {
+    if (this.cached.length === 0) return;
+    if (why === 'unconfigured') {
+      // Not configured at all (not merely broken): accessories from an earlier setup have no box left.
+      this.log.info(`Removing ${this.cached.length} cached accessory(ies) of an earlier setup: no receiver is configured.`);
+      this.api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, this.cached.splice(0));
+      return;
+    }
+    markNotResponding(this.api.hap, this.cached);
+    this.log.warn(`${this.cached.length} cached accessory(ies) show Not Responding until the plugin can start; their rooms and scenes are kept.`);
   }
 
   private attach(runtime: ReceiverRuntime): void {
@@ -113,7 +130,11 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     this.tvs.set(runtime, tv);
     this.api.publishExternalAccessories(PLUGIN_NAME, [tv.accessory]);
     const code = setupCode(this.block, this.api.user.configPath());
-    this.log.info(`${runtime.name}: the TV "${tv.accessory.displayName}" is published on its own: in the Home app choose Add Accessory → More options → "${tv.accessory.displayName}"`
+    // "More options" lists the published name plus four characters HAP adds; once paired, the
+    // Home app shows the name given there, which may differ after a rename.
+    const published = tv.accessory.displayName;
+    const homeName = tv.homeName !== published ? ` (named "${tv.homeName}" in the Home app)` : '';
+    this.log.info(`${runtime.name}: the TV "${published}"${homeName} is published on its own: to add it, choose Add Accessory → More options → the entry starting with "${published}" in the Home app`
       + `${code ? ` and enter the setup code ${code}` : ' and enter the setup code of this Homebridge bridge'}.`);
   }
 

@@ -7,7 +7,7 @@
  * Events: 'loaded' (channels, device) each time device info and channels were (re)loaded.
  */
 import { EventEmitter } from 'node:events';
-import { Logger } from './logger';
+import { Logger, sentences } from './logger';
 import { ProxyConfig, ReceiverConfig } from './config/types';
 import { receiverConnection } from './config/connection';
 import { loadChannels } from './receiver/channels';
@@ -117,7 +117,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     } catch (error) {
       if (signal.aborted) return;
       const message = (error as Error).message;
-      if (message !== this.lastError) log.warn(`${message}. Retrying every ${CHANNEL_RELOAD_RETRY_MS / 1000} s; streams by service reference still work.`);
+      if (message !== this.lastError) log.warn(sentences(message, `Retrying every ${CHANNEL_RELOAD_RETRY_MS / 1000} s; streams by service reference still work`));
       this.reachable = false;
       this.lastError = message;
       this.retryTimer = setTimeout(() => {

@@ -66,6 +66,12 @@ export const WAKE_CONFIRM_POLL_MS = 500;
 /** The original xg2g daemon's ports, kept so existing playlists and dashboards keep working. */
 export const PROXY_LISTEN_DEFAULT = ':18000';
 export const API_LISTEN_DEFAULT = ':18080';
+/**
+ * Under Homebridge the second listener is off unless asked for: the proxy's port already serves
+ * every route, and a plugin should not open a port nobody uses (one more to collide with on a
+ * host that runs many plugins). `xg2g serve` keeps :18080 as a drop-in for the original daemon.
+ */
+export const API_LISTEN_DEFAULT_HOMEBRIDGE = '';
 /** Distinct channels streamed at once when the box does not tell its tuner count. */
 export const MAX_SESSIONS_FALLBACK = 2;
 

@@ -37,6 +37,8 @@ Options:
     const app = new App(config, log);
     await app.start();
     try {
+      // The proxy is what this command is for: without its port, exit (a service manager retries).
+      if (config.proxy.enabled && !app.proxyUrl) throw new CliError(`the stream proxy could not open ${config.proxy.listen} (see the error above)`);
       for (const r of config.receivers) {
         const target = r.streamTarget === 'auto' ? 'auto (per channel, from the receiver)' : redactUrl(r.streamTarget);
         println(io.stdout, `${r.name}: web interface ${r.https ? 'https' : 'http'}://${r.host}:${r.port}, streams from ${target}`);

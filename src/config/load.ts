@@ -22,6 +22,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives each warning of loadConfig (loadConfigWithWarnings returns them instead). */
   onWarning?: (warning: string) => void;
+  /** api.listen when neither the file nor XG2G_LISTEN sets it; default API_LISTEN_DEFAULT. */
+  apiListenDefault?: string;
 }
 
 export interface LoadResult {
@@ -102,7 +104,7 @@ export function loadConfigWithWarnings(opts: LoadConfigOptions = {}): LoadResult
     delete env.overlay.receivers;
   }
   const merged = merge(raw, env.overlay);
-  const built = buildConfig(merged, env.origins);
+  const built = buildConfig(merged, env.origins, opts.apiListenDefault);
   errors.push(...built.errors);
   if (errors.length > 0) throw new ConfigError(errors);
   return { config: built.config, warnings: [...env.warnings, ...built.warnings] };

@@ -348,8 +348,11 @@ export interface BuildResult {
   warnings: string[];
 }
 
-/** Build a Config from a merged raw block; `origins` maps field paths to the XG2G_* variable that set them. */
-export function buildConfig(block: unknown, origins: ReadonlyMap<string, string> = new Map()): BuildResult {
+/**
+ * Build a Config from a merged raw block; `origins` maps field paths to the XG2G_* variable that set
+ * them; `apiListenDefault` is api.listen when unset (it differs under Homebridge).
+ */
+export function buildConfig(block: unknown, origins: ReadonlyMap<string, string> = new Map(), apiListenDefault = API_LISTEN_DEFAULT): BuildResult {
   const c = new Checker(origins);
   let root: Record<string, unknown> = {};
   if (isPlainObject(block)) root = block;
@@ -378,7 +381,7 @@ export function buildConfig(block: unknown, origins: ReadonlyMap<string, string>
   const proxy = buildProxy(root, c);
   const apiRaw = c.section(root, 'api', '');
   c.unknownKeys(apiRaw, 'api', ['listen']);
-  const api = { listen: c.listen(apiRaw, 'listen', 'api', API_LISTEN_DEFAULT, true) };
+  const api = { listen: c.listen(apiRaw, 'listen', 'api', apiListenDefault, true) };
   if (proxy.enabled && api.listen !== '') {
     try {
       const a = parseListen(proxy.listen);

@@ -5,7 +5,7 @@
  * reported to the Home app, and slow writes answer in time and finish in the background.
  */
 import type { Characteristic, CharacteristicValue, HAP } from 'homebridge';
-import { Logger } from '../logger';
+import { Logger, sentences } from '../logger';
 import type { ReceiverState } from '../receiver/monitor';
 import { HOMEKIT_SET_WAIT_MS } from '../settings';
 
@@ -52,7 +52,7 @@ export class HomeKitCommands {
     const message = error instanceof Error ? error.message : String(error);
     if (message === this.lastError) return;
     this.lastError = message;
-    this.log.warn(`${what} failed: ${message}.`.replace(/\.\.$/, '.'));
+    this.log.warn(sentences(`${what} failed: ${message}`));
   }
 }
 

@@ -69,3 +69,21 @@ export function shareBudget(wanted: readonly number[], budget: number): number[]
     return take;
   });
 }
+
+/**
+ * The Television's DisplayOrder: a TLV8 list of input Identifiers (tag 1, 4 bytes little-endian),
+ * each pair separated by an empty tag 0, base64 as HAP-NodeJS takes TLV8 values. Without it the
+ * Home app orders inputs as it likes; with it, they follow the bouquets.
+ */
+export function displayOrder(identifiers: readonly number[]): string {
+  const parts: Buffer[] = [];
+  identifiers.forEach((identifier, i) => {
+    if (i > 0) parts.push(Buffer.from([0x00, 0x00]));
+    const item = Buffer.alloc(6);
+    item.writeUInt8(0x01, 0);
+    item.writeUInt8(4, 1);
+    item.writeUInt32LE(identifier >>> 0, 2);
+    parts.push(item);
+  });
+  return Buffer.concat(parts).toString('base64');
+}

@@ -14,7 +14,7 @@ import type { ProxyChannel } from '../stream/proxy-types';
 import { HomeKitCommands, push } from './commands';
 import { setDeviceInformation } from './device-info';
 import { InputStore } from './input-store';
-import { describeLeftOut, identifierOf, PlannedChannel, planChannels } from './inputs';
+import { describeLeftOut, displayOrder, identifierOf, PlannedChannel, planChannels } from './inputs';
 import { cleanName } from './names';
 import { enigma2KeyFor } from './remote-keys';
 
@@ -128,6 +128,7 @@ export class TvAccessory {
       this.tv.addLinkedService(service);
       this.inputs.set(channel.identifier, { channel, service });
     }
+    push(this.tv.getCharacteristic(C.DisplayOrder), displayOrder(plan.kept.map((c) => c.identifier)));
   }
 
   /** Pushes what changed; while the box is unreachable the Home app shows "Not Responding". */
@@ -142,6 +143,11 @@ export class TvAccessory {
     push(this.tv.getCharacteristic(C.ActiveIdentifier), this.activeIdentifier(state));
     push(this.speaker.getCharacteristic(C.Mute), state.muted);
     push(this.speaker.getCharacteristic(C.Volume), state.volume);
+  }
+
+  /** The TV's name as the Home app shows it (renamed there, else the receiver's). */
+  get homeName(): string {
+    return this.store.tvName ?? this.name;
   }
 
   /** Identifiers of the current inputs, in order (for tests and logs). */

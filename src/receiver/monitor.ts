@@ -7,7 +7,7 @@
  * Events: 'state' (state, previous) on any change; 'reachable' (boolean) when reachability flips.
  */
 import { EventEmitter } from 'node:events';
-import { Logger } from '../logger';
+import { Logger, sentences } from '../logger';
 import { MONITOR_BACKOFF_MAX_S } from '../settings';
 import { OpenWebIfClient } from './client';
 import { isReceiverError } from './errors';
@@ -126,13 +126,15 @@ export class ReceiverMonitor extends EventEmitter {
         next.now = null;
         next.next = null;
       }
+      // The warning said "will keep trying": say when that paid off.
+      if (this.lastError !== '') this.options.log.info(`${this.client.label} answers again.`);
       this.failures = 0;
       this.lastError = '';
     } catch (error) {
       if (isReceiverError(error, 'aborted') || !this.running) return this.current;
       this.failures++;
       const message = (error as Error).message;
-      if (message !== this.lastError) this.options.log.warn(`${message}. Will keep trying.`);
+      if (message !== this.lastError) this.options.log.warn(sentences(message, 'Will keep trying'));
       this.lastError = message;
       // What the box last said stays (HomeKit shows it as not responding), only reachability flips.
       next = { ...this.current, reachable: false };

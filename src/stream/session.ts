@@ -11,7 +11,7 @@
  *   'stopped' (reason: string)
  */
 import { EventEmitter } from 'node:events';
-import { Logger } from '../logger';
+import { Logger, sentences } from '../logger';
 import { ServiceRef } from '../receiver/service-ref';
 import {
   BITRATE_WINDOW_MS, CLIENT_QUEUE_MAX_BYTES, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
@@ -326,7 +326,7 @@ export class Session extends EventEmitter {
     this.lastError = error.message;
     const canReconnect = this.delivered && this.reconnectsLeft > 0 && this.clients.size > 0 && error.kind !== 'auth';
     if (!canReconnect) {
-      this.options.log.warn(`Stopped streaming ${this.channel.name}: ${error.message}.`);
+      this.options.log.warn(sentences(`Stopped streaming ${this.channel.name}: ${error.message}`));
       this.emit('failure', error);
       void this.stop('error', error);
       return;

@@ -310,6 +310,25 @@ describe('long-running commands', () => {
     await expect(fetch(`${webUrl}/api/statusinfo`)).rejects.toThrow();
   });
 
+  it('serve exits with 1 and one line naming proxy.listen when the proxy port is taken, closing what it opened', async () => {
+    const sim = await startSimulator();
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const result = await run(['serve'], {
+        XG2G_OWI_BASE: sim.webUrl, XG2G_PROXY_TARGET: sim.streamUrl, XG2G_PROXY_LISTEN: `127.0.0.1:${taken}`, XG2G_LISTEN: '',
+      });
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(new RegExp(`stream proxy is off: port ${taken} \\(127\\.0\\.0\\.1:${taken}\\) is in use`));
+      expect(result.err).toContain(`could not open 127.0.0.1:${taken}`);
+      expectNoStack(result.err);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+      await sim.close();
+    }
+  });
+
   it('serve runs the proxy from the seed\'s XG2G_* variables alone', async () => {
     const sim = await startSimulator();
     try {

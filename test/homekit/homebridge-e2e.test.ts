@@ -102,6 +102,9 @@ it('publishes the TV with an input per favourite, a speaker and the box\'s devic
     expect(String(valueOf(input, Characteristic.ConfiguredName.UUID))).toMatch(/^[\p{L}\p{N}][\p{L}\p{N} '.,-]*[\p{L}\p{N}]$/u);
   }
   expect(television.linked).toEqual(expect.arrayContaining(inputs.map((s) => s.iid)));
+  // HomeKit is told the bouquet order (identifiers are hashes, so they do not rise with it).
+  const order = Buffer.from(String(valueOf(television, Characteristic.DisplayOrder.UUID)), 'base64');
+  expect(decodeDisplayOrder(order)).toEqual(expected.map((r) => channelNumber(parseServiceRef(r))));
   expect(findService(accessory, Service.TelevisionSpeaker.UUID)).toBeDefined();
   const info = findService(accessory, Service.AccessoryInformation.UUID)!;
   const device = await (await fetch(`${sim.webUrl.replace(/\/$/, '')}/api/deviceinfo`)).json() as { brand: string; model: string };
@@ -218,6 +221,17 @@ it('stops cleanly on SIGTERM with no ffmpeg left', async () => {
   expect(hb.log).toContain('Stopped: receivers, stream proxy and every ffmpeg process.');
   for (const pid of ffmpeg) expect(processAlive(pid)).toBe(false);
 });
+
+/** The identifiers of a DisplayOrder TLV8: tag 1 items (little-endian), tag 0 separators. */
+function decodeDisplayOrder(tlv: Buffer): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i + 2 <= tlv.length;) {
+    const [tag, length] = [tlv[i], tlv[i + 1]];
+    if (tag === 1) ids.push(tlv.readUIntLE(i + 2, length));
+    i += 2 + length;
+  }
+  return ids;
+}
 
 /** Pids of ffmpeg processes whose parent is `pid`. */
 function childFfmpeg(pid: number): number[] {

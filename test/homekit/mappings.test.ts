@@ -3,7 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeLeftOut, identifierOf, planChannels, shareBudget } from '../../src/homekit/inputs';
+import { describeLeftOut, displayOrder, identifierOf, planChannels, shareBudget } from '../../src/homekit/inputs';
+import { sentences } from '../../src/logger';
 import { InputStore } from '../../src/homekit/input-store';
 import { cleanName, isValidName } from '../../src/homekit/names';
 import { enigma2KeyFor, HOMEKIT_REMOTE_KEYS } from '../../src/homekit/remote-keys';
@@ -173,4 +174,20 @@ describe('storage and configuration glue', () => {
     expect(setupCode({}, join(dir, 'missing.json'))).toBeUndefined();
   });
 
+});
+
+describe('displayOrder', () => {
+  it('lists identifiers as tag-1 items of four little-endian bytes, separated by empty tag-0 items', () => {
+    const tlv = Buffer.from(displayOrder([1, 0xDEADBEEF, 7]), 'base64');
+    expect([...tlv]).toEqual([1, 4, 1, 0, 0, 0, 0, 0, 1, 4, 0xEF, 0xBE, 0xAD, 0xDE, 0, 0, 1, 4, 7, 0, 0, 0]);
+    expect(displayOrder([])).toBe('');
+  });
+});
+
+describe('sentences', () => {
+  it('ends every part with exactly one full stop, whether or not it had one', () => {
+    expect(sentences('Box refused the login.', 'Will keep trying')).toBe('Box refused the login. Will keep trying.');
+    expect(sentences('Box is down', 'Retrying.')).toBe('Box is down. Retrying.');
+    expect(sentences('Really?', '', ' spaced. ')).toBe('Really? spaced.');
+  });
 });

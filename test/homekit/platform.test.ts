@@ -66,7 +66,9 @@ it('logs one line per configuration problem and stays idle, keeping cached acces
   const platform = new XG2GPlatform(logger(hb.lines), {
     platform: 'XG2G', receivers: [{ host: 'http://bad/' , port: 70000, password: 'pw-never-shown' }], proxy: { audio: { bitrate: '1k' } },
   } as PlatformConfig, hb.api);
-  platform.configureAccessory(new PlatformAccessory('Old', hap.uuid.generate('old')));
+  const cached = new PlatformAccessory('Old', hap.uuid.generate('old'));
+  const on = cached.addService(hap.Service.Switch, 'Old').getCharacteristic(hap.Characteristic.On);
+  platform.configureAccessory(cached);
   hb.events.emit('didFinishLaunching');
   await new Promise((r) => setTimeout(r, 50));
   const errors = hb.lines.filter((l) => l.startsWith('error Configuration: '));
@@ -76,6 +78,22 @@ it('logs one line per configuration problem and stays idle, keeping cached acces
   expect(errors.join('\n')).toMatch(/proxy\.audio\.bitrate/);
   expect(hb.lines.join('\n')).not.toContain('pw-never-shown');
   expect(hb.unregistered).toHaveLength(0);
+  // Kept for its rooms and scenes, but never a switch that flips and does nothing.
+  expect(hb.lines).toContainEqual(expect.stringMatching(/^warn 1 cached accessory\(ies\) show Not Responding/));
+  await expect(on.handleGetRequest()).rejects.toBe(hap.HAPStatus.SERVICE_COMMUNICATION_FAILURE);
+  await expect(on.handleSetRequest(true)).rejects.toBe(hap.HAPStatus.SERVICE_COMMUNICATION_FAILURE);
+  expect(on.value).toBe(false);
+});
+
+it('removes the cached accessories of an earlier setup when no receiver is configured, saying so', async () => {
+  const hb = fakeHomebridge(dir);
+  const platform = new XG2GPlatform(logger(hb.lines), { platform: 'XG2G' } as PlatformConfig, hb.api);
+  const cached = new PlatformAccessory('Old', hap.uuid.generate('old'));
+  platform.configureAccessory(cached);
+  hb.events.emit('didFinishLaunching');
+  await new Promise((r) => setTimeout(r, 50));
+  expect(hb.unregistered).toEqual([cached]);
+  expect(hb.lines).toContainEqual(expect.stringMatching(/^info Removing 1 cached accessory\(ies\) of an earlier setup/));
 });
 
 describe('with the simulator', () => {

@@ -5,7 +5,7 @@ import { ReceiverControl } from '../../src/receiver/control';
 import { ReceiverMonitor, ReceiverState } from '../../src/receiver/monitor';
 import { silentLogger } from '../../src/logger';
 import { Simulator, startSimulator } from '../../src/simulator';
-import { until } from '../helpers/stack';
+import { recordingLogger, until } from '../helpers/stack';
 
 const DAS_ERSTE_HD = '1:0:19:283D:3FB:1:C00000:0:0:0:';
 const ZDF_HD = '1:0:19:2B66:3F3:1:C00000:0:0:0:';
@@ -72,7 +72,10 @@ describe('monitor and control', () => {
     expect(sim.requests.filter((r) => r.path === '/api/statusinfo')).toHaveLength(2);
   });
 
-  it('reports an unreachable box once and recovers by itself', async () => {
+  it('reports an unreachable box once and recovers by itself, saying so once each way', async () => {
+    const lines: string[] = [];
+    monitor.stop();
+    monitor = new ReceiverMonitor(client, { intervalS: 1, epg: true, log: recordingLogger(lines) });
     const reachable: boolean[] = [];
     monitor.on('reachable', (r: boolean) => reachable.push(r));
     monitor.start();
@@ -83,6 +86,9 @@ describe('monitor and control', () => {
     sim.setFault(null);
     await until(() => reachable.length === 3, 5_000, 'recovery');
     expect(reachable).toEqual([true, false, true]);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^warn Sim \(127\.0\.0\.1:\d+\) .*[^.]\. Will keep trying\.$/);
+    expect(lines[1]).toMatch(/^info Sim \(127\.0\.0\.1:\d+\) answers again\.$/);
   });
 
   it('wakes a box in standby before zapping, then confirms the channel', async () => {
