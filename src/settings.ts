@@ -129,6 +129,12 @@ export const HOMEKIT_STORAGE_DIR = 'homebridge-xg2g';
 /** ISO/IEC 13818-1 packet size and sync byte. */
 export const TS_PACKET_SIZE = 188;
 export const TS_SYNC_BYTE = 0x47;
+/**
+ * Largest PSI section, in bytes, header included: ISO/IEC 13818-1 caps section_length at 1021 for
+ * PAT and PMT (1024 bytes in all). Anything longer cannot be one and is dropped, so a malformed
+ * stream cannot make the reassembly grow.
+ */
+export const PSI_SECTION_MAX_BYTES = 1_024;
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (src/config/)

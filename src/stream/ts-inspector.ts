@@ -31,6 +31,13 @@ export class TsInspector {
     return this.selectedEntry()?.pmtPid;
   }
 
+  /** Bytes of PSI packets held for a section under way; bounded by PSI_SECTION_MAX_BYTES per PID. */
+  get heldSectionBytes(): number {
+    let bytes = 0;
+    for (const packets of this.sectionPackets.values()) for (const p of packets) bytes += p.length;
+    return bytes;
+  }
+
   get video(): ElementaryStream | undefined {
     return this.pmt?.streams.find((s) => s.kind === 'video');
   }
@@ -90,10 +97,15 @@ export class TsInspector {
       assembler = new SectionAssembler();
       this.assemblers.set(header.pid, assembler);
     }
+    // A packet that neither starts a section nor continues one carries nothing to keep.
+    if (!header.payloadUnitStart && !assembler.assembling) return;
     const packets = header.payloadUnitStart ? [] : (this.sectionPackets.get(header.pid) ?? []);
     packets.push(Buffer.from(packet));
-    this.sectionPackets.set(header.pid, packets);
-    for (const section of assembler.push(packet.subarray(header.payloadOffset), header.payloadUnitStart)) {
+    const sections = assembler.push(packet.subarray(header.payloadOffset), header.payloadUnitStart);
+    // Only the packets of a section under way are held (at most PSI_SECTION_MAX_BYTES of them).
+    if (assembler.assembling) this.sectionPackets.set(header.pid, packets);
+    else this.sectionPackets.delete(header.pid);
+    for (const section of sections) {
       if (header.pid === PID_PAT) {
         const pat = parsePat(section);
         if (pat.length > 0) {

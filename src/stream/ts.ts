@@ -4,7 +4,7 @@
  * needs to decide, before ffmpeg starts, whether a channel needs its audio transcoded and where a
  * joining client may start. Pure functions over Buffers; no I/O.
  */
-import { TS_PACKET_SIZE, TS_SYNC_BYTE } from '../settings';
+import { PSI_SECTION_MAX_BYTES, TS_PACKET_SIZE, TS_SYNC_BYTE } from '../settings';
 
 export type StreamKind = 'video' | 'audio' | 'subtitle' | 'teletext' | 'data';
 export type Codec =
@@ -102,10 +102,19 @@ export function findSync(buf: Buffer, from = 0): number {
 
 /**
  * Reassembles PSI sections (PAT, PMT) of one PID across packets. Sections may start anywhere in a
- * payload (pointer_field) and span several packets; only complete sections are returned.
+ * payload (pointer_field) and span several packets; only complete sections are returned. A section
+ * that declares more than `maxBytes` cannot be a PAT or PMT: it is dropped, together with the
+ * packets up to the next section start, so what is held never exceeds `maxBytes`.
  */
 export class SectionAssembler {
   private pending: Buffer | undefined;
+
+  constructor(private readonly maxBytes = PSI_SECTION_MAX_BYTES) {}
+
+  /** True while a section is under way (more packets of it are expected). */
+  get assembling(): boolean {
+    return this.pending !== undefined;
+  }
 
   /** Feeds one packet's payload; returns the sections it completed. */
   push(payload: Buffer, payloadUnitStart: boolean): Buffer[] {
@@ -113,23 +122,30 @@ export class SectionAssembler {
     let data = payload;
     if (payloadUnitStart) {
       const pointer = data[0] ?? 0;
-      if (this.pending && pointer > 0) this.collect(Buffer.concat([this.pending, data.subarray(1, 1 + pointer)]), done);
+      if (this.pending && pointer > 0) this.collect(Buffer.concat([this.pending, data.subarray(1, 1 + pointer)]), done, false);
       this.pending = undefined;
       data = data.subarray(1 + pointer);
-      this.collect(data, done);
+      this.collect(data, done, true);
     } else if (this.pending) {
       const joined = Buffer.concat([this.pending, data]);
       this.pending = undefined;
-      this.collect(joined, done);
+      this.collect(joined, done, false);
     }
     return done;
   }
 
-  /** Splits complete sections off `data`; keeps an incomplete tail for the next packet. */
-  private collect(data: Buffer, done: Buffer[]): void {
+  /**
+   * Splits complete sections off `data`; keeps an incomplete tail for the next packet. Only a
+   * payload_unit_start packet may begin new sections (`starts`); after a continued section ends,
+   * the rest of that packet is stuffing, whatever its bytes say.
+   */
+  private collect(data: Buffer, done: Buffer[], starts: boolean): void {
     let rest = data;
-    while (rest.length >= 3 && rest[0] !== 0xff) {
+    let first = true;
+    while (rest.length >= 3 && rest[0] !== 0xff && (starts || first)) {
+      first = false;
       const length = 3 + (((rest[1] & 0x0f) << 8) | rest[2]);
+      if (length > this.maxBytes) return;
       if (rest.length < length) {
         this.pending = Buffer.from(rest);
         return;
@@ -137,7 +153,7 @@ export class SectionAssembler {
       done.push(rest.subarray(0, length));
       rest = rest.subarray(length);
     }
-    if (rest.length > 0 && rest.length < 3 && rest[0] !== 0xff) this.pending = Buffer.from(rest);
+    if (starts && rest.length > 0 && rest.length < 3 && rest[0] !== 0xff) this.pending = Buffer.from(rest);
   }
 }
 

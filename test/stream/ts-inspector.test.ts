@@ -145,4 +145,45 @@ describe('PSI sections', () => {
     expect(pat).toHaveLength(50);
     expect(pat[49]).toEqual({ program: 50, pmtPid: 0x100 + 49 });
   });
+
+  it('drops a section that declares more than a PAT or PMT can hold', () => {
+    const assembler = new SectionAssembler();
+    // section_length 4000: not a PAT; nothing is kept for the packets that follow.
+    expect(assembler.push(Buffer.from([0, 0x00, 0xbf, 0xa0, ...Buffer.alloc(180, 0x11)]), true)).toEqual([]);
+    expect(assembler.assembling).toBe(false);
+    expect(assembler.push(Buffer.alloc(184, 0x11), false)).toEqual([]);
+    expect(assembler.assembling).toBe(false);
+  });
 });
+
+describe('malformed PSI', () => {
+  /** One TS packet on `pid` with a payload of `fill` bytes. */
+  const packet = (pid: number, start: boolean, payload: Buffer): Buffer => {
+    const p = Buffer.alloc(TS_PACKET_SIZE, 0xff);
+    p[0] = 0x47;
+    p[1] = (start ? 0x40 : 0) | (pid >> 8);
+    p[2] = pid & 0xff;
+    p[3] = 0x10;
+    payload.copy(p, 4, 0, Math.min(payload.length, 184));
+    return p;
+  };
+
+  it('holds nothing for PAT packets that never start a section, however many arrive', () => {
+    const inspector = new TsInspector();
+    const chunk = Buffer.concat(Array.from({ length: 1_000 }, () => packet(0, false, Buffer.alloc(184, 0x22))));
+    for (let i = 0; i < 20; i++) inspector.push(chunk); // 20,000 packets, 3.7 MB
+    expect(inspector.heldSectionBytes).toBe(0);
+    expect(inspector.pat).toBeUndefined();
+  });
+
+  it('holds at most one section\'s packets while a long section is under way', () => {
+    const inspector = new TsInspector();
+    // A PAT declaring the largest legal section (1021), then continuation packets forever.
+    const start = packet(0, true, Buffer.from([0, 0x00, 0xb3, 0xfd, ...Buffer.alloc(180, 0x33)]));
+    const more = Buffer.concat(Array.from({ length: 1_000 }, () => packet(0, false, Buffer.alloc(184, 0x33))));
+    inspector.push(start);
+    for (let i = 0; i < 5; i++) inspector.push(more);
+    expect(inspector.heldSectionBytes).toBeLessThanOrEqual(Math.ceil(1_024 / 184 + 1) * TS_PACKET_SIZE);
+  });
+});
+
