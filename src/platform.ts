@@ -113,7 +113,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
       runtime.monitor.off('state', onState);
     });
     // The first load may have finished while the proxy was still opening its port.
-    if (runtime.summary().reachable) onLoaded();
+    if (runtime.device) onLoaded();
   }
 
   private loaded(runtime: ReceiverRuntime): void {

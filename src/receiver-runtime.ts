@@ -133,13 +133,16 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
 
   summary(): ReceiverSummary {
     const { config } = this.options;
+    // The monitor polls every few seconds, so it knows first when the box goes or comes back;
+    // until its first poll, the channel load is all there is to go by.
+    const reachable = this.monitor.polled ? this.monitor.state.reachable : this.reachable;
     return {
       name: config.name,
       address: `${config.host}:${config.port}`,
-      reachable: this.reachable,
+      reachable,
       channels: this.channelList.length,
       tuners: this.device?.tunerCount ?? null,
-      lastError: this.lastError,
+      lastError: reachable ? this.lastError : (this.monitor.lastError ?? this.lastError),
     };
   }
 

@@ -53,7 +53,8 @@ export class ReceiverMonitor extends EventEmitter {
   /** The poll under way, and the one queued to start after it (shared by every caller meanwhile). */
   private polling: Promise<ReceiverState> | undefined;
   private queued: Promise<ReceiverState> | undefined;
-  private lastError = '';
+  private lastErrorText = '';
+  private pollCount = 0;
 
   constructor(private readonly client: Client, private readonly options: MonitorOptions) {
     super();
@@ -61,6 +62,16 @@ export class ReceiverMonitor extends EventEmitter {
 
   get state(): ReceiverState {
     return this.current;
+  }
+
+  /** Why the last poll failed; null while the box answers. */
+  get lastError(): string | null {
+    return this.lastErrorText === '' ? null : this.lastErrorText;
+  }
+
+  /** True once a poll has finished, whatever its outcome. */
+  get polled(): boolean {
+    return this.pollCount > 0;
   }
 
   start(): void {
@@ -127,18 +138,19 @@ export class ReceiverMonitor extends EventEmitter {
         next.next = null;
       }
       // The warning said "will keep trying": say when that paid off.
-      if (this.lastError !== '') this.options.log.info(`${this.client.label} answers again.`);
+      if (this.lastErrorText !== '') this.options.log.info(`${this.client.label} answers again.`);
       this.failures = 0;
-      this.lastError = '';
+      this.lastErrorText = '';
     } catch (error) {
       if (isReceiverError(error, 'aborted') || !this.running) return this.current;
       this.failures++;
       const message = (error as Error).message;
-      if (message !== this.lastError) this.options.log.warn(sentences(message, 'Will keep trying'));
-      this.lastError = message;
+      if (message !== this.lastErrorText) this.options.log.warn(sentences(message, 'Will keep trying'));
+      this.lastErrorText = message;
       // What the box last said stays (HomeKit shows it as not responding), only reachability flips.
       next = { ...this.current, reachable: false };
     }
+    this.pollCount++;
     this.publish(next);
     return this.current;
   }
