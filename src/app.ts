@@ -12,6 +12,7 @@ import { locateFfmpeg } from './stream/ffmpeg-locate';
 import { Listener, listen } from './stream/listener';
 import { ProxyMetrics } from './stream/metrics';
 import { createRouter, RequestHandler } from './stream/routes';
+import { STREAM_TIMING, StreamTiming } from './stream/session';
 import { packageVersion } from './version';
 
 const VERSION = packageVersion();
@@ -21,6 +22,8 @@ export interface AppOptions {
   clientQueueBytes?: number;
   /** HLS idle timeout in ms (tests make it short). */
   hlsIdleMs?: number;
+  /** Stream deadlines (tests make them short). */
+  streamTiming?: Partial<StreamTiming>;
 }
 
 export class App {
@@ -72,6 +75,7 @@ export class App {
         config: receiver, proxy, ffmpegPath, userAgent: `${PLUGIN_NAME}/${VERSION}`, log: this.log, signal: this.signal,
         clientQueueBytes: this.options.clientQueueBytes ?? CLIENT_QUEUE_MAX_BYTES, epg: this.config.epg.enabled,
         hlsIdleMs: this.options.hlsIdleMs ?? HLS_IDLE_TIMEOUT_MS,
+        streamTiming: { ...STREAM_TIMING, ...this.options.streamTiming },
       }));
     }
     // Channel lists load in the background: a receiver that is down must not hold up the proxy.

@@ -20,7 +20,7 @@ import { CHANNEL_RELOAD_RETRY_MS, MAX_SESSIONS_FALLBACK } from './settings';
 import { createUpstreamResolver } from './stream/backend';
 import { HlsManager } from './stream/hls';
 import { ProxyChannel, ProxyReceiver, ReceiverSummary } from './stream/proxy-types';
-import { Session } from './stream/session';
+import { Session, StreamTiming } from './stream/session';
 import { SessionManager } from './stream/sessions';
 
 export interface ReceiverRuntimeOptions {
@@ -35,6 +35,7 @@ export interface ReceiverRuntimeOptions {
   epg: boolean;
   /** End an HLS session after this long without a request (ms). */
   hlsIdleMs: number;
+  streamTiming?: StreamTiming;
 }
 
 export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
@@ -159,7 +160,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   }
 
   private createSession(ref: ServiceRef, resolve: ReturnType<typeof createUpstreamResolver>): Session {
-    const { config, proxy, ffmpegPath, userAgent, log, clientQueueBytes } = this.options;
+    const { config, proxy, ffmpegPath, userAgent, log, clientQueueBytes, streamTiming } = this.options;
     const name = this.channelName(ref);
     return new Session({
       channel: { ref, name, id: channelId(ref) },
@@ -173,6 +174,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
       ffmpegPath,
       maxClients: proxy.maxClients,
       clientQueueBytes,
+      timing: streamTiming,
       log,
     });
   }

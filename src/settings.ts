@@ -246,6 +246,17 @@ export const UPSTREAM_CONNECT_RETRY_DELAY_MS = 500;
 /** Reconnects after a mid-stream drop, while clients stay attached: a few, a second apart. */
 export const UPSTREAM_RECONNECT_ATTEMPTS = 3;
 export const UPSTREAM_RECONNECT_DELAY_MS = 1_000;
+/**
+ * Streaming this long without trouble earns the reconnect budget back (ms). Shorter would let a
+ * stream that plays a few seconds and then stalls reconnect forever, holding the tuner.
+ */
+export const UPSTREAM_HEALTHY_RESET_MS = 60_000;
+/**
+ * From connecting to the first packet out (ms): covers a service that sends TS without a PMT or
+ * keyframe and an ffmpeg that never produces output (AC-3 announced but absent). ffmpeg's probe
+ * takes ~0.6 s and a GOP at most 2 s, so this is generous.
+ */
+export const STREAM_FIRST_OUTPUT_TIMEOUT_MS = 10_000;
 /** A session lingers this long after its last client, so a player's quick reconnect keeps the tuner (ms).
  * Must stay well under the 2 s in which tuners have to be free again. */
 export const SESSION_LINGER_MS = 500;

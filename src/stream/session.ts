@@ -14,8 +14,9 @@ import { EventEmitter } from 'node:events';
 import { Logger, sentences } from '../logger';
 import { ServiceRef } from '../receiver/service-ref';
 import {
-  BITRATE_WINDOW_MS, CLIENT_QUEUE_MAX_BYTES, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
-  UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS,
+  BITRATE_WINDOW_MS, CLIENT_QUEUE_MAX_BYTES, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, STREAM_FIRST_OUTPUT_TIMEOUT_MS,
+  UPSTREAM_FIRST_DATA_TIMEOUT_MS, UPSTREAM_HEALTHY_RESET_MS, UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS,
+  UPSTREAM_STALL_TIMEOUT_MS,
 } from '../settings';
 import { ClientSink } from './client-sink';
 import { AudioOptions, remuxArgs } from './ffmpeg-args';
@@ -47,6 +48,27 @@ export interface UpstreamTarget {
   program?: number;
 }
 
+/** Every deadline of a stream, in ms (the defaults are settings.ts's; tests shorten them). */
+export interface StreamTiming {
+  /** No TS this long after connecting: the tuner is busy. */
+  firstDataMs: number;
+  /** No packet out this long after connecting: no PMT, no keyframe, or ffmpeg silent. */
+  firstOutputMs: number;
+  /** Silence this long once streaming: a stall. */
+  stallMs: number;
+  reconnectDelayMs: number;
+  /** Streaming this long without trouble restores the reconnect budget. */
+  healthyResetMs: number;
+}
+
+export const STREAM_TIMING: StreamTiming = {
+  firstDataMs: UPSTREAM_FIRST_DATA_TIMEOUT_MS,
+  firstOutputMs: STREAM_FIRST_OUTPUT_TIMEOUT_MS,
+  stallMs: UPSTREAM_STALL_TIMEOUT_MS,
+  reconnectDelayMs: UPSTREAM_RECONNECT_DELAY_MS,
+  healthyResetMs: UPSTREAM_HEALTHY_RESET_MS,
+};
+
 export interface SessionOptions {
   channel: SessionChannel;
   receiverName: string;
@@ -61,6 +83,7 @@ export interface SessionOptions {
   maxClients: number;
   /** Per-client send queue, in bytes. */
   clientQueueBytes: number;
+  timing?: StreamTiming;
   log: Logger;
 }
 
@@ -88,6 +111,8 @@ interface Pipe {
   inspector: TsInspector;
   gate: KeyframeGate;
   ffmpeg?: FfmpegProcess;
+  /** When this pipe first delivered output (Date.now()); undefined until then. */
+  outputSince?: number;
 }
 
 let nextClientId = 1;
@@ -117,8 +142,11 @@ export class Session extends EventEmitter {
   private startTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
+  private readonly timing: StreamTiming;
+
   constructor(private readonly options: SessionOptions) {
     super();
+    this.timing = options.timing ?? STREAM_TIMING;
   }
 
   get id(): string {
@@ -218,6 +246,8 @@ export class Session extends EventEmitter {
       allowSelfSigned: this.options.allowSelfSigned,
       userAgent: this.options.userAgent,
       receiverName: this.options.receiverName,
+      firstDataMs: this.timing.firstDataMs,
+      stallMs: this.timing.stallMs,
     });
     const inspector = new TsInspector(target.program ?? this.channel.ref.sid);
     const pipe: Pipe = { upstream, inspector, gate: new KeyframeGate(inspector) };
@@ -226,15 +256,25 @@ export class Session extends EventEmitter {
     upstream.on('end', (error?: StreamError) => {
       if (this.pipe === pipe && error) this.onPipeEnd(error);
     });
-    // TS may arrive that never carries a PMT or a keyframe (a broken or scrambled service).
+    // TS may arrive that never carries a PMT or a keyframe (a broken or scrambled service), or
+    // ffmpeg may never produce output (audio announced but absent): every attempt has a deadline.
     if (this.startTimer) clearTimeout(this.startTimer);
     this.startTimer = setTimeout(() => {
-      if (this.pipe === pipe && !pipe.gate.isOpen) {
-        pipe.upstream.close();
-        this.onPipeEnd(new StreamError('upstream', `${this.options.receiverName} sent data for ${this.channel.name} but no playable picture within ${(2 * UPSTREAM_FIRST_DATA_TIMEOUT_MS) / 1000} s`));
-      }
-    }, 2 * UPSTREAM_FIRST_DATA_TIMEOUT_MS);
+      if (this.pipe !== pipe || pipe.outputSince !== undefined) return;
+      pipe.upstream.close();
+      this.onPipeEnd(this.noOutputError(pipe));
+    }, this.timing.firstOutputMs);
     upstream.start();
+  }
+
+  /** Why a pipe produced nothing in time, as precisely as its state tells. */
+  private noOutputError(pipe: Pipe): StreamError {
+    const seconds = this.timing.firstOutputMs / 1000;
+    if (!pipe.gate.isOpen) {
+      return new StreamError('upstream', `${this.options.receiverName} sent data for ${this.channel.name} but no playable picture within ${seconds} s`);
+    }
+    const audio = pipe.inspector.pmt?.streams.filter((s) => s.needsTranscode).map((s) => s.codec).join(', ') || 'audio';
+    return new StreamError('ffmpeg', `ffmpeg produced no output for ${this.channel.name} within ${seconds} s: the channel announces ${audio} audio that it may not carry`);
   }
 
   private onUpstreamData(pipe: Pipe, chunk: Buffer): void {
@@ -249,7 +289,7 @@ export class Session extends EventEmitter {
     if (!pipe.ffmpeg && this.mode === null) this.chooseMode(pipe);
     if (this.mode === 'transcode' && !pipe.ffmpeg) this.startFfmpeg(pipe);
     if (pipe.ffmpeg) this.feedFfmpeg(pipe, passed);
-    else this.deliver(passed);
+    else this.deliver(pipe, passed);
   }
 
   private chooseMode(pipe: Pipe): void {
@@ -272,7 +312,7 @@ export class Session extends EventEmitter {
     });
     pipe.ffmpeg = ffmpeg;
     ffmpeg.child.stdout.on('data', (chunk: Buffer) => {
-      if (this.pipe === pipe) this.deliver(chunk);
+      if (this.pipe === pipe) this.deliver(pipe, chunk);
     });
     ffmpeg.on('exit', (exit: { stopped: boolean; code: number | null }) => {
       if (exit.stopped || this.pipe !== pipe) return;
@@ -293,7 +333,7 @@ export class Session extends EventEmitter {
   }
 
   /** Sends output packets to every client: started clients get everything, waiting ones from a keyframe. */
-  private deliver(chunk: Buffer): void {
+  private deliver(pipe: Pipe, chunk: Buffer): void {
     const packets = this.cache.push(chunk);
     if (packets.length === 0) return;
     this.bytesOut += packets.length;
@@ -301,10 +341,15 @@ export class Session extends EventEmitter {
     if (!this.delivered) {
       this.delivered = true;
       this.state = 'running';
-      if (this.startTimer) clearTimeout(this.startTimer);
       this.emit('started');
     }
-    this.reconnectsLeft = UPSTREAM_RECONNECT_ATTEMPTS;
+    const now = Date.now();
+    if (pipe.outputSince === undefined) {
+      pipe.outputSince = now;
+      if (this.startTimer) clearTimeout(this.startTimer);
+    }
+    // Only a stretch of healthy streaming earns the reconnect budget back (see the setting).
+    if (now - pipe.outputSince >= this.timing.healthyResetMs) this.reconnectsLeft = UPSTREAM_RECONNECT_ATTEMPTS;
     const keyframe = this.cache.lastKeyframeOffset;
     const header = keyframe >= 0 && this.waiting.size > 0 ? this.cache.header() : undefined;
     for (const client of [...this.clients]) {
@@ -338,7 +383,7 @@ export class Session extends EventEmitter {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.state !== 'stopped') void this.connect();
-    }, UPSTREAM_RECONNECT_DELAY_MS);
+    }, this.timing.reconnectDelayMs);
   }
 
   private onClientGone(client: StreamClient, why?: string): void {

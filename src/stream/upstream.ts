@@ -22,6 +22,9 @@ export interface UpstreamOptions {
   userAgent: string;
   /** Receiver name for error sentences. */
   receiverName: string;
+  /** No TS this long after connecting means a busy tuner; silence this long later, a stall (ms). */
+  firstDataMs?: number;
+  stallMs?: number;
 }
 
 /**
@@ -70,7 +73,8 @@ export class Upstream extends EventEmitter {
       return;
     }
     this.hasData = true;
-    this.armTimer(UPSTREAM_STALL_TIMEOUT_MS, () => this.fail('stalled', `${this.options.receiverName} stopped sending the stream (no data for ${UPSTREAM_STALL_TIMEOUT_MS / 1000} s)`));
+    const stallMs = this.options.stallMs ?? UPSTREAM_STALL_TIMEOUT_MS;
+    this.armTimer(stallMs, () => this.fail('stalled', `${this.options.receiverName} stopped sending the stream (no data for ${stallMs / 1000} s)`));
   }
 
   private connect(): void {
@@ -88,7 +92,8 @@ export class Upstream extends EventEmitter {
     request.on('response', (response) => this.onResponse(response));
     request.on('error', (error: NodeJS.ErrnoException) => this.onRequestError(error));
     request.end();
-    this.armTimer(UPSTREAM_FIRST_DATA_TIMEOUT_MS, () => this.fail('busy', `${this.options.receiverName} sent no stream within ${UPSTREAM_FIRST_DATA_TIMEOUT_MS / 1000} s: the tuner is probably busy or the channel could not be tuned`));
+    const firstDataMs = this.options.firstDataMs ?? UPSTREAM_FIRST_DATA_TIMEOUT_MS;
+    this.armTimer(firstDataMs, () => this.fail('busy', `${this.options.receiverName} sent no stream within ${firstDataMs / 1000} s: the tuner is probably busy or the channel could not be tuned`));
   }
 
   private onRequestError(error: NodeJS.ErrnoException): void {

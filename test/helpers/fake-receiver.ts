@@ -1,0 +1,139 @@
+// Test helper: a stream server that misbehaves on purpose, for the faults a real box or a broken
+// mux produces: audio announced but absent, silence after a while, bursts, random bytes, lost
+// sync, PSI that never completes, impossible section lengths. It serves GET /<anything> with the
+// behaviour it was started with, paced like a live channel, from a real DVB capture (CNEWS:
+// H.264 + AC-3). It records its connections, so a test can tell when the "tuner" was let go.
+import { readFileSync } from 'node:fs';
+import http, { ServerResponse } from 'node:http';
+import { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SAMPLES } from './samples';
+
+const TS = 188;
+/** CNEWS (dvbs2-h264-ac3-cnews-tsduck009.ts): PMT on 0x3E8, video 0x3F2, AC-3 audio 0x3FD. */
+export const CNEWS = { file: 'dvbs2-h264-ac3-cnews-tsduck009.ts', audioPid: 0x3fd, pmtPid: 0x3e8 };
+/** Pacing of the capture: ~4 Mbit/s, in 40 ms ticks. */
+const BYTES_PER_TICK = Math.floor(500_000 / 25 / TS) * TS;
+const TICK_MS = 40;
+
+export type Behaviour =
+  /** The capture with every packet of its AC-3 PID removed: the PMT still announces AC-3. */
+  | { kind: 'no-audio' }
+  /** The capture for `ms`, then nothing (the connection stays open). */
+  | { kind: 'silence-after'; ms: number }
+  /** `bytes` of the capture at once, then paced. */
+  | { kind: 'burst'; bytes: number }
+  /** The capture, paced (a healthy channel). */
+  | { kind: 'healthy' }
+  /** Packets built by `packet(i)` for i = 0, 1, …, paced. */
+  | { kind: 'packets'; packet: (i: number) => Buffer }
+  /** Random bytes, paced. */
+  | { kind: 'random' };
+
+export interface FakeReceiver {
+  /** Base URL for streamTarget, e.g. http://127.0.0.1:40123 */
+  url: string;
+  /** Connections opened so far, and how many are open now. */
+  readonly connections: number;
+  readonly open: number;
+  close(): Promise<void>;
+}
+
+let capture: Buffer | undefined;
+function cnews(): Buffer {
+  capture ??= readFileSync(join(SAMPLES, CNEWS.file));
+  return capture;
+}
+
+/** The capture's packets without those of `pid`. */
+export function withoutPid(ts: Buffer, pid: number): Buffer {
+  const kept: Buffer[] = [];
+  for (let i = 0; i + TS <= ts.length; i += TS) {
+    const p = ts.subarray(i, i + TS);
+    if ((((p[1] & 0x1f) << 8) | p[2]) !== pid) kept.push(p);
+  }
+  return Buffer.concat(kept);
+}
+
+/** One packet on `pid`: PUSI as given, payload (padded with 0xff). */
+export function tsPacket(pid: number, start: boolean, payload: Buffer, continuity = 0): Buffer {
+  const p = Buffer.alloc(TS, 0xff);
+  p[0] = 0x47;
+  p[1] = (start ? 0x40 : 0) | (pid >> 8);
+  p[2] = pid & 0xff;
+  p[3] = 0x10 | (continuity & 0x0f);
+  payload.copy(p, 4, 0, Math.min(payload.length, TS - 4));
+  return p;
+}
+
+export async function startFakeReceiver(behaviour: Behaviour): Promise<FakeReceiver> {
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let connections = 0;
+  const server = http.createServer((_request, response) => {
+    connections++;
+    response.writeHead(200, { 'Content-Type': 'video/mp2t' });
+    serve(behaviour, response, timers);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get connections() {
+      return connections;
+    },
+    get open() {
+      return sockets.size;
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Writes the behaviour's bytes tick by tick until the client goes away. */
+function serve(behaviour: Behaviour, response: ServerResponse, timers: Set<NodeJS.Timeout>): void {
+  const source = behaviour.kind === 'no-audio' ? withoutPid(cnews(), CNEWS.audioPid) : cnews();
+  const started = Date.now();
+  let offset = 0;
+  let index = 0;
+  const next = (bytes: number): Buffer => {
+    if (behaviour.kind === 'random') return randomBytes(bytes);
+    if (behaviour.kind === 'packets') {
+      const out: Buffer[] = [];
+      for (let n = 0; n < bytes / TS; n++) out.push(behaviour.packet(index++));
+      return Buffer.concat(out);
+    }
+    const out: Buffer[] = [];
+    let left = bytes;
+    while (left > 0) {
+      const take = Math.min(left, source.length - offset);
+      out.push(source.subarray(offset, offset + take));
+      offset = (offset + take) % source.length;
+      left -= take;
+    }
+    return Buffer.concat(out);
+  };
+  if (behaviour.kind === 'burst') response.write(next(Math.ceil(behaviour.bytes / TS) * TS));
+  const timer = setInterval(() => {
+    if (response.destroyed) {
+      clearInterval(timer);
+      timers.delete(timer);
+      return;
+    }
+    if (behaviour.kind === 'silence-after' && Date.now() - started >= behaviour.ms) return;
+    response.write(next(BYTES_PER_TICK));
+  }, TICK_MS);
+  timers.add(timer);
+  response.on('close', () => {
+    clearInterval(timer);
+    timers.delete(timer);
+  });
+}
