@@ -4,7 +4,7 @@
  * AbortController. It never imports Homebridge.
  */
 import { Config } from './config/types';
-import { Logger, sentences } from './logger';
+import { escapingLogger, Logger, sentences } from './logger';
 import { MqttService, startMqtt } from './mqtt';
 import { ReceiverRuntime } from './receiver-runtime';
 import { CLIENT_QUEUE_MAX_BYTES, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
@@ -36,7 +36,12 @@ export class App {
   private starting: Promise<void> | undefined;
   private mqtt: MqttService | undefined;
 
-  constructor(private readonly config: Config, private readonly log: Logger, private readonly options: AppOptions = {}) {}
+  private readonly log: Logger;
+
+  constructor(private readonly config: Config, log: Logger, private readonly options: AppOptions = {}) {
+    // Request paths and names from the network reach log lines: escape what could forge or reorder them.
+    this.log = escapingLogger(log);
+  }
 
   /** The stop signal every part of the core listens to. */
   get signal(): AbortSignal {

@@ -34,3 +34,25 @@ export const silentLogger: Logger = { debug: () => undefined, info: () => undefi
 export function sentences(...parts: string[]): string {
   return parts.map((p) => p.trim()).filter((p) => p !== '').map((p) => (/[.!?]$/.test(p) ? p : `${p}.`)).join(' ');
 }
+
+/**
+ * Control characters (C0, DEL, C1, the Unicode line and paragraph separators) and bidirectional
+ * overrides written as \u{…}: a request path or a name from the network must not start a fake log
+ * line or reorder what an admin reads.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_LOGS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function escapeForLog(text: string): string {
+  return text.replace(UNSAFE_IN_LOGS, (c) => `\\u{${c.charCodeAt(0).toString(16).padStart(4, '0')}}`);
+}
+
+/** The same logger with every message escaped (see escapeForLog): the core logs through this. */
+export function escapingLogger(log: Logger): Logger {
+  return {
+    debug: (m) => log.debug(escapeForLog(m)),
+    info: (m) => log.info(escapeForLog(m)),
+    warn: (m) => log.warn(escapeForLog(m)),
+    error: (m) => log.error(escapeForLog(m)),
+  };
+}

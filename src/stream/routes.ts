@@ -13,13 +13,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '../logger';
-import { isPlayable, parseServiceRef, ServiceRef, ServiceRefError } from '../receiver/service-ref';
+import { isPlayable, parseServiceRef, ServiceRef, ServiceRefError, tryParseServiceRef } from '../receiver/service-ref';
 import { REQUEST_PATH_MAX_LENGTH } from '../settings';
 import { httpSink } from './client-sink';
 import { isHlsFile } from './hls';
 import { ProxyMetrics } from './metrics';
 import { buildPlaylist } from './playlist';
-import { ProxyContext, ProxyReceiver } from './proxy-types';
+import { ProxyChannel, ProxyContext, ProxyReceiver } from './proxy-types';
 import { buildStatus } from './status';
 import { html, json, text } from './http-reply';
 
@@ -79,11 +79,9 @@ async function hls(context: ProxyContext, request: IncomingMessage, response: Se
   const slash = path.lastIndexOf('/');
   const file = path.slice(slash + 1);
   if (!isHlsFile(file)) return text(response, 404, 'no such HLS file: use /hls/<service reference>/index.m3u8');
-  const ref = channelRef(response, path.slice('/hls/'.length, slash));
-  if (!ref) return;
-  const receiver = pickReceiver(context.receivers, ref.ref);
-  if (!receiver) return text(response, 503, 'no receiver is configured');
-  await receiver.hls.serve(ref, file, request.method === 'HEAD', response);
+  const target = channelTarget(context, response, path.slice('/hls/'.length, slash));
+  if (!target) return;
+  await target.receiver.hls.serve(target.ref, file, request.method === 'HEAD', response);
 }
 
 /** The playable service reference in a (percent-encoded) path part; answers 400 itself when there is none. */
@@ -110,10 +108,9 @@ function channelRef(response: ServerResponse, encoded: string): ServiceRef | und
 }
 
 function stream(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string): void {
-  const ref = channelRef(response, path.slice(1));
-  if (!ref) return;
-  const receiver = pickReceiver(context.receivers, ref.ref);
-  if (!receiver) return text(response, 503, 'no receiver is configured');
+  const target = channelTarget(context, response, path.slice(1));
+  if (!target) return;
+  const { receiver, ref } = target;
   if (request.method === 'HEAD') {
     response.writeHead(200, { 'Content-Type': 'video/mp2t', 'Cache-Control': 'no-cache, no-store' });
     return void response.end();
@@ -126,9 +123,39 @@ function stream(context: ProxyContext, request: IncomingMessage, response: Serve
   }
 }
 
-/** The receiver whose bouquets hold the channel; receiver one for any other reference. */
-function pickReceiver(receivers: ProxyReceiver[], ref: string): ProxyReceiver | undefined {
-  return receivers.find((r) => r.channels().some((c) => c.ref.ref === ref)) ?? receivers[0];
+/**
+ * The receiver and reference to stream for a request path; answers 400/503 itself when there is
+ * none. A broadcast reference goes to the receiver whose bouquets hold it, else receiver one. A
+ * reference with a URL or name part (IPTV) makes the box fetch that URL, so it is only streamed as
+ * a channel of the configured bouquets, spelled exactly as the box stores it.
+ */
+function channelTarget(context: ProxyContext, response: ServerResponse, encoded: string): { receiver: ProxyReceiver; ref: ServiceRef } | undefined {
+  const ref = channelRef(response, encoded);
+  if (!ref) return undefined;
+  // An IPTV ref may also arrive as the box writes it, its `%3a` not encoded again.
+  const raw = tryParseServiceRef(encoded);
+  for (const candidate of raw && raw.path !== '' ? [ref, raw] : [ref]) {
+    const sameService = (c: ProxyChannel): boolean => c.ref.ref === candidate.ref || (candidate.path !== '' && withoutName(c.ref) === withoutName(candidate));
+    for (const receiver of context.receivers) {
+      const channel = receiver.channels().find(sameService);
+      if (channel) return { receiver, ref: channel.ref };
+    }
+  }
+  if (ref.path !== '' || ref.name !== '') {
+    text(response, 400, 'not a channel of the configured bouquets: references with a URL or a name are only streamed when they are');
+    return undefined;
+  }
+  const receiver = context.receivers[0];
+  if (!receiver) {
+    text(response, 503, 'no receiver is configured');
+    return undefined;
+  }
+  return { receiver, ref };
+}
+
+/** The reference up to its path: an IPTV channel without the display name at its end. */
+function withoutName(ref: ServiceRef): string {
+  return `${ref.ref.split(':').slice(0, 10).join(':')}:${ref.path}`;
 }
 
 function hasToken(request: IncomingMessage, query: URLSearchParams, token: string): boolean {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeLeftOut, displayOrder, identifierOf, planChannels, shareBudget } from '../../src/homekit/inputs';
-import { sentences } from '../../src/logger';
+import { escapeForLog, escapingLogger, sentences } from '../../src/logger';
 import { InputStore } from '../../src/homekit/input-store';
 import { cleanName, isValidName } from '../../src/homekit/names';
 import { enigma2KeyFor, HOMEKIT_REMOTE_KEYS } from '../../src/homekit/remote-keys';
@@ -189,5 +189,15 @@ describe('sentences', () => {
     expect(sentences('Box refused the login.', 'Will keep trying')).toBe('Box refused the login. Will keep trying.');
     expect(sentences('Box is down', 'Retrying.')).toBe('Box is down. Retrying.');
     expect(sentences('Really?', '', ' spaced. ')).toBe('Really? spaced.');
+  });
+});
+
+describe('escapeForLog', () => {
+  it('writes control, line-separator and bidi characters as escapes and leaves the rest', () => {
+    expect(escapeForLog('a\nb\u2028c\u0085d\u202Ee\u2066f\u001b[31m')).toBe('a\\u{000a}b\\u{2028}c\\u{0085}d\\u{202e}e\\u{2066}f\\u{001b}[31m');
+    expect(escapeForLog('Das Erste HD · ZDF — ü')).toBe('Das Erste HD · ZDF — ü');
+    const lines: string[] = [];
+    escapingLogger({ debug: () => undefined, info: (m) => lines.push(m), warn: () => undefined, error: () => undefined }).info('x\u202Ey');
+    expect(lines).toEqual(['x\\u{202e}y']);
   });
 });

@@ -23,6 +23,12 @@ describe('routes', () => {
     ['a marker', '/1:64:1:0:0:0:0:0:0:0::--- Deutsch ---'],
     ['a bouquet', '/' + encodeURIComponent('1:7:1:0:0:0:0:0:0:0:FROM BOUQUET "userbouquet.favourites.tv" ORDER BY bouquet')],
     ['a control character', '/1:0:19:283D:3FB:1:C00000:0:0:0:%0A'],
+    ['a file URL in an IPTV reference', `/${encodeURIComponent('4097:0:1:0:0:0:0:0:0:0:file%3a///etc/passwd:f')}`],
+    ['a cloud metadata URL', `/${encodeURIComponent('5001:0:1:0:0:0:0:0:0:0:https%3a//169.254.169.254/latest/meta-data:x')}`],
+    ['a loopback URL to the box\'s own API', `/4097:0:1:0:0:0:0:0:0:0:http%253a//127.0.0.1%253a80/api/powerstate:p`],
+    ['a URL after a channel', '/1:0:19:283D:3FB:1:C00000:0:0:0:http://evil.example/'],
+    ['a name after a channel', '/1:0:19:283D:3FB:1:C00000:0:0:0::%E2%80%AEevil'],
+    ['a line separator', '/1:0:19:283D:3FB:1:C00000:0:0:0:%E2%80%A8'],
   ])('refuses %s with 400 and no upstream request', async (_label, path) => {
     stack.sim.clearRequests();
     const response = await fetchBytes(`${stack.url}${path}`);
@@ -85,6 +91,25 @@ describe('routes', () => {
     const response = await fetchBytes(`${stack.url}/healthz`);
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body.toString())).toEqual({ status: 'ok' });
+  });
+});
+
+describe('IPTV channels', () => {
+  it('streams a configured IPTV channel by its reference, sent to the box exactly as the box stores it', async () => {
+    const stack = await startStack();
+    try {
+      await channelsLoaded(stack);
+      const iptv = stack.app.receivers[0].channels().find((c) => c.ref.path !== '')!;
+      expect(iptv.ref.ref).toContain('http%3a//');
+      stack.sim.clearRequests();
+      // The playlist's spelling (the whole ref encoded, colons literal), and the box's own (raw).
+      await fetchBytes(`${stack.url}/${encodeURIComponent(iptv.ref.ref).replace(/%3A/g, ':')}`, 1, 10_000);
+      await fetchBytes(`${stack.url}/${iptv.ref.ref.replace(/ /g, '%20')}`, 1, 10_000);
+      const sent = stack.sim.requests.filter((r) => r.listener === 'stream').map((r) => decodeURIComponent(r.path.slice(1)));
+      expect(sent).toEqual([iptv.ref.ref, iptv.ref.ref]);
+    } finally {
+      await stack.stop();
+    }
   });
 });
 
