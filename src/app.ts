@@ -123,16 +123,32 @@ export class App {
     }
   }
 
+  /**
+   * The ffmpeg to use, or '' when there is none. A configured path that does not work falls back to
+   * the one found without it (playing beats failing), and the log says which one runs.
+   */
   private async findFfmpeg(): Promise<string> {
+    const configured = this.config.proxy.ffmpegPath || undefined;
+    let problem = '';
     try {
-      const found = await locateFfmpeg(this.config.proxy.ffmpegPath || undefined);
+      const found = await locateFfmpeg(configured);
       this.log.info(`Using ffmpeg ${found.version} from ${found.source} (${found.path}).`);
       return found.path;
     } catch (error) {
-      // Passthrough channels still work without ffmpeg; transcoded ones fail with a clear error.
-      this.log.warn(sentences((error as Error).message, 'Channels that need AAC audio will not play until ffmpeg is installed'));
-      return 'ffmpeg';
+      problem = (error as Error).message;
     }
+    if (configured) {
+      try {
+        const found = await locateFfmpeg(undefined);
+        this.log.warn(sentences(problem, `Using ffmpeg ${found.version} from ${found.source} (${found.path}) instead`));
+        return found.path;
+      } catch (error) {
+        problem = sentences(problem, (error as Error).message);
+      }
+    }
+    // Passthrough channels and their HLS still play; channels that need AAC answer with this reason.
+    this.log.warn(sentences(problem, 'Channels with AC-3, E-AC-3, MP2 or LATM audio will not play until ffmpeg is installed'));
+    return '';
   }
 }
 

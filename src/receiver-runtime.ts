@@ -67,7 +67,6 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
       create: (ref) => this.createSession(ref, resolve),
     });
     this.hls = new HlsManager({
-      ffmpegPath: options.ffmpegPath,
       idleMs: options.hlsIdleMs,
       log,
       join: (ref, sink, peer) => this.sessions.join(ref, sink, peer),

@@ -272,8 +272,13 @@ export const HLS_LIST_SIZE = 6;
 export const HLS_MEDIA_PLAYLIST = 'media.m3u8';
 /** HLS players poll; an HLS session with no request for this long has lost its viewer (ms). */
 export const HLS_IDLE_TIMEOUT_MS = 30_000;
-/** How long a first playlist request waits for the first segment: keyframe + probe + one segment (ms). */
+/** How long a first playlist request waits for the first segment: tuning + keyframe + one segment (ms). */
 export const HLS_READY_TIMEOUT_MS = 15_000;
-export const HLS_READY_POLL_MS = 200;
+/**
+ * A segment is cut at the next keyframe after HLS_SEGMENT_S; one that reaches this size first is
+ * cut anyway (bytes), so a stream without keyframes cannot grow it without bound. ~8 s of a 16
+ * Mbit/s channel.
+ */
+export const HLS_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
 /** Window for the current-bitrate figure in status and metrics, in ms. */
 export const BITRATE_WINDOW_MS = 2_000;

@@ -3,9 +3,7 @@
  * track of one program to AAC-LC (streaming.md's measured baseline), and nothing else. Kept apart
  * from the process wrapper so the arguments can be read and tested on their own.
  */
-import {
-  FFMPEG_ANALYZE_DURATION_US, FFMPEG_MAX_MUXING_QUEUE, FFMPEG_PROBE_SIZE_BYTES, HLS_LIST_SIZE, HLS_MEDIA_PLAYLIST, HLS_SEGMENT_S,
-} from '../settings';
+import { FFMPEG_ANALYZE_DURATION_US, FFMPEG_MAX_MUXING_QUEUE, FFMPEG_PROBE_SIZE_BYTES } from '../settings';
 
 export interface AudioOptions {
   /** Only 'aac' (ffmpeg's native AAC-LC encoder) today. */
@@ -49,22 +47,5 @@ export function remuxArgs(options: RemuxOptions): string[] {
     '-sn', '-dn',
     '-max_muxing_queue_size', String(FFMPEG_MAX_MUXING_QUEUE),
     '-f', 'mpegts', 'pipe:1',
-  ];
-}
-
-/**
- * HLS segmenter over the proxy's own TS output (audio already AAC where needed): everything copied,
- * 2 s segments cut at the source keyframes, a short live window. temp_file keeps half-written
- * segments from being served.
- */
-export function hlsArgs(dir: string): string[] {
-  return [
-    ...inputArgs(),
-    '-map', '0:v:0?', '-map', '0:a?', '-c', 'copy', '-sn', '-dn',
-    '-f', 'hls', '-hls_time', String(HLS_SEGMENT_S), '-hls_list_size', String(HLS_LIST_SIZE),
-    '-hls_flags', 'delete_segments+independent_segments+omit_endlist+temp_file',
-    '-hls_segment_type', 'mpegts',
-    '-hls_segment_filename', `${dir}/seg%05d.ts`,
-    `${dir}/${HLS_MEDIA_PLAYLIST}`,
   ];
 }

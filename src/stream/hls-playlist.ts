@@ -1,8 +1,8 @@
 /**
  * The HLS master playlist, written by us because ffmpeg's lacks CODECS and gets BANDWIDTH wrong with
  * copied video, and Safari cares about both. CODECS comes from the first segment itself (the H.264
- * SPS gives profile, constraints and level; audio is AAC-LC after the proxy), BANDWIDTH from the
- * largest listed segment over its duration.
+ * SPS gives profile, constraints and level; audio is AAC-LC after the proxy); BANDWIDTH is the
+ * caller's (the largest listed segment over its duration).
  */
 import { TS_PACKET_SIZE } from '../settings';
 import { readPacketHeader } from './ts';
@@ -45,21 +45,6 @@ function h264CodecName(packets: Buffer, pid: number): string | undefined {
     }
   }
   return undefined;
-}
-
-/** Largest segment of a media playlist in bits per second, from #EXTINF durations and file sizes. */
-export function peakBandwidth(mediaPlaylist: string, sizeOf: (segment: string) => number | undefined): number {
-  let peak = 0;
-  let duration = 0;
-  for (const line of mediaPlaylist.split('\n').map((l) => l.trim())) {
-    if (line.startsWith('#EXTINF:')) duration = parseFloat(line.slice(8));
-    else if (line && !line.startsWith('#') && duration > 0) {
-      const size = sizeOf(line);
-      if (size !== undefined) peak = Math.max(peak, Math.round((size * 8) / duration));
-      duration = 0;
-    }
-  }
-  return peak;
 }
 
 export function masterPlaylist(bandwidth: number, codecs: string[], mediaPlaylist: string): string {

@@ -79,6 +79,7 @@ export interface SessionOptions {
   allowSelfSigned?: boolean;
   userAgent: string;
   audio: AudioOptions & { mode: AudioMode };
+  /** '' when no ffmpeg was found: channels that need it fail with that reason. */
   ffmpegPath: string;
   maxClients: number;
   /** Per-client send queue, in bytes. */
@@ -287,7 +288,10 @@ export class Session extends EventEmitter {
     const passed = pipe.gate.pass(packets);
     if (passed.length === 0) return;
     if (!pipe.ffmpeg && this.mode === null) this.chooseMode(pipe);
-    if (this.mode === 'transcode' && !pipe.ffmpeg) this.startFfmpeg(pipe);
+    if (this.mode === 'transcode' && !pipe.ffmpeg) {
+      this.startFfmpeg(pipe);
+      if (this.pipe !== pipe) return;
+    }
     if (pipe.ffmpeg) this.feedFfmpeg(pipe, passed);
     else this.deliver(pipe, passed);
   }
@@ -306,6 +310,11 @@ export class Session extends EventEmitter {
   }
 
   private startFfmpeg(pipe: Pipe): void {
+    if (this.options.ffmpegPath === '') {
+      pipe.upstream.close();
+      this.onPipeEnd(new StreamError('ffmpeg', `${this.channel.name} needs its audio converted to AAC, and ffmpeg is not installed: install ffmpeg (e.g. "apt install ffmpeg") or set proxy.ffmpegPath`));
+      return;
+    }
     const ffmpeg = new FfmpegProcess(this.options.ffmpegPath, remuxArgs({ program: pipe.inspector.pmt?.program, audio: this.options.audio }), {
       label: this.channel.name,
       log: (line) => this.options.log.warn(line),

@@ -11,7 +11,7 @@ export interface ProxyStatus {
   uptimeSeconds: number;
   receivers: ReceiverSummary[];
   sessions: Array<SessionStatus & { receiver: string }>;
-  hls: Array<Omit<HlsStatus, 'dir'> & { receiver: string }>;
+  hls: Array<HlsStatus & { receiver: string }>;
 }
 
 const startedAt = Date.now();
@@ -22,6 +22,6 @@ export function buildStatus(context: ProxyContext): ProxyStatus {
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     receivers: context.receivers.map((r) => r.summary()),
     sessions: context.receivers.flatMap((r) => r.sessions.list().map((s) => ({ receiver: r.name, ...s.status() }))),
-    hls: context.receivers.flatMap((r) => r.hls.list().map(({ channel, ffmpegPid }) => ({ receiver: r.name, channel, ffmpegPid }))),
+    hls: context.receivers.flatMap((r) => r.hls.list().map((h) => ({ receiver: r.name, ...h }))),
   };
 }
