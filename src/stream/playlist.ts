@@ -1,6 +1,7 @@
 /**
  * The M3U playlist VLC, Kodi and IPTV apps open: every channel of every receiver, grouped by
- * bouquet, each pointing at the proxy. The access token is never written into it.
+ * bouquet, each pointing at the proxy. `query` carries the access token when the playlist was asked
+ * for with one (a player opens the entries without the playlist's own query).
  */
 import { channelId } from '../receiver/service-ref';
 import { streamPath } from './backend';
@@ -10,12 +11,12 @@ import { ProxyChannel } from './proxy-types';
 const attribute = (value: string): string => value.replace(/["\r\n]/g, "'");
 const title = (value: string): string => value.replace(/[\r\n]/g, ' ');
 
-export function buildPlaylist(baseUrl: string, channels: ProxyChannel[]): string {
+export function buildPlaylist(baseUrl: string, channels: ProxyChannel[], query = ''): string {
   const lines = ['#EXTM3U'];
   for (const channel of channels) {
     lines.push(
       `#EXTINF:-1 tvg-id="${channelId(channel.ref)}" tvg-name="${attribute(channel.name)}" group-title="${attribute(channel.bouquet)}",${title(channel.name)}`,
-      `${baseUrl}${streamPath(channel.ref)}`,
+      `${baseUrl}${streamPath(channel.ref)}${query}`,
     );
   }
   return lines.join('\n') + '\n';

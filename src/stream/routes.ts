@@ -10,7 +10,7 @@
  * Anything that is not a valid, playable service reference is answered 400 before any upstream
  * request is made. The handler never throws.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '../logger';
 import { isPlayable, parseServiceRef, ServiceRef, ServiceRefError, tryParseServiceRef } from '../receiver/service-ref';
@@ -51,10 +51,13 @@ async function handle(context: ProxyContext, metrics: ProxyMetrics, request: Inc
     response.setHeader('WWW-Authenticate', 'Bearer realm="xg2g"');
     return text(response, 401, 'an access token is required: add ?token=… or an Authorization: Bearer header');
   }
+  // Players follow the links they are given and drop the query they came with: every URL in an
+  // answer to a tokened request carries the token (there are no others once a token is set).
+  const tokenQuery = context.token ? `?token=${encodeURIComponent(context.token)}` : '';
 
   switch (path) {
     case '/':
-      return html(response, indexPage(context));
+      return html(response, indexPage(context, tokenQuery));
     case '/api/status':
       return json(response, 200, buildStatus(context));
     case '/metrics': {
@@ -64,24 +67,24 @@ async function handle(context: ProxyContext, metrics: ProxyMetrics, request: Inc
     }
     case '/playlist.m3u': {
       const channels = context.receivers.flatMap((r) => r.channels());
-      const body = buildPlaylist(baseUrl(context, request), channels);
+      const body = buildPlaylist(baseUrl(context, request), channels, tokenQuery);
       response.writeHead(200, { 'Content-Type': 'audio/x-mpegurl; charset=utf-8', 'Content-Disposition': 'inline; filename="xg2g.m3u"' });
       return void response.end(request.method === 'HEAD' ? undefined : body);
     }
     default:
-      if (path.startsWith('/hls/')) return hls(context, request, response, path);
+      if (path.startsWith('/hls/')) return hls(context, request, response, path, tokenQuery);
       return stream(context, request, response, path);
   }
 }
 
 /** /hls/<ref>/<file>: the ref is everything between the prefix and the last slash. */
-async function hls(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+async function hls(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string, tokenQuery: string): Promise<void> {
   const slash = path.lastIndexOf('/');
   const file = path.slice(slash + 1);
   if (!isHlsFile(file)) return text(response, 404, 'no such HLS file: use /hls/<service reference>/index.m3u8');
   const target = channelTarget(context, response, path.slice('/hls/'.length, slash));
   if (!target) return;
-  await target.receiver.hls.serve(target.ref, file, request.method === 'HEAD', response);
+  await target.receiver.hls.serve(target.ref, file, request.method === 'HEAD', response, tokenQuery);
 }
 
 /** The playable service reference in a (percent-encoded) path part; answers 400 itself when there is none. */
@@ -161,9 +164,12 @@ function withoutName(ref: ServiceRef): string {
 function hasToken(request: IncomingMessage, query: URLSearchParams, token: string): boolean {
   const header = request.headers.authorization ?? '';
   const given = header.startsWith('Bearer ') ? header.slice(7) : (query.get('token') ?? '');
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  // Digests have one length whatever was sent, so the comparison's time tells nothing, not even the length.
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }
 
 /** The configured public URL, else the address the client used (when it is a plain host[:port]). */
@@ -175,15 +181,15 @@ function baseUrl(context: ProxyContext, request: IncomingMessage): string {
   return `http://${local.includes(':') ? `[${local}]` : local}:${request.socket.localPort}`;
 }
 
-function indexPage(context: ProxyContext): string {
+function indexPage(context: ProxyContext, query: string): string {
   const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const items = context.receivers
     .flatMap((r) => r.channels())
-    .map((c) => `<li><a href="/${encodeURIComponent(c.ref.ref)}">${escape(c.name)}</a> · <a href="/hls/${encodeURIComponent(c.ref.ref)}/index.m3u8">HLS</a></li>`)
+    .map((c) => `<li><a href="/${encodeURIComponent(c.ref.ref)}${escape(query)}">${escape(c.name)}</a> · <a href="/hls/${encodeURIComponent(c.ref.ref)}/index.m3u8${escape(query)}">HLS</a></li>`)
     .join('\n');
   return `<!doctype html><meta charset="utf-8"><title>xg2g</title>
 <h1>xg2g ${escape(context.version)}</h1>
-<p><a href="/playlist.m3u">playlist.m3u</a> (open in VLC) · <a href="/api/status">status</a> · <a href="/metrics">metrics</a></p>
+<p><a href="/playlist.m3u${escape(query)}">playlist.m3u</a> (open in VLC) · <a href="/api/status${escape(query)}">status</a> · <a href="/metrics${escape(query)}">metrics</a></p>
 <ul>
 ${items}
 </ul>

@@ -43,15 +43,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = await startSimulator(options.sim);
   const web = new URL(sim.webUrl);
   const target = options.target === 'auto' ? 'auto' : options.target === 'relay' ? sim.relayUrl : sim.streamUrl;
-  const config = loadConfig({
-    env: {},
-    block: {
-      platform: 'XG2G',
-      receivers: [{ name: 'Test Box', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: target, ...options.receiver }],
-      proxy: { listen: '127.0.0.1:0', ...options.proxy },
-      api: { listen: '' },
-    },
-  });
+  let config: Config;
+  try {
+    config = loadConfig({
+      env: {},
+      block: {
+        platform: 'XG2G',
+        receivers: [{ name: 'Test Box', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: target, ...options.receiver }],
+        proxy: { listen: '127.0.0.1:0', ...options.proxy },
+        api: { listen: '' },
+      },
+    });
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
   const logs: string[] = [];
   const app = new App(config, recordingLogger(logs), options.app);
   try {

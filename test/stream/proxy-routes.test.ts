@@ -1,6 +1,6 @@
 // The proxy's routes: hostile paths refused before any upstream request, HEAD without tuning,
 // status, metrics, playlist, token, and the relay through `auto`.
-import { DAS_ERSTE_HD, channelsLoaded, fetchBytes, SKY_CINEMA_RELAY, Stack, startStack, streamUrl, until } from '../helpers/stack';
+import { DAS_ERSTE_HD, channelsLoaded, fetchBytes, SERVUS_AAC, SKY_CINEMA_RELAY, Stack, startStack, streamUrl, until } from '../helpers/stack';
 
 const upstreamRequests = (stack: Stack): number => stack.sim.requests.filter((r) => r.listener !== 'web').length;
 
@@ -123,6 +123,52 @@ describe('token and backends', () => {
       expect(ok.status).toBe(200);
       expect(ok.body.toString()).not.toContain('tok-123456');
       expect((await fetchBytes(`${stack.url}/healthz`)).status).toBe(200);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('carries the token into every link of a tokened answer: playlist entries, HLS playlists and segments, the index page', async () => {
+    const token = 'tok/+&6=x';
+    const q = `?token=${encodeURIComponent(token)}`;
+    const stack = await startStack({ proxy: { token } });
+    try {
+      await channelsLoaded(stack);
+      const playlist = (await fetchBytes(`${stack.url}/playlist.m3u${q}`)).body.toString();
+      const entries = playlist.split('\n').filter((l) => l.startsWith('http'));
+      expect(entries.length).toBeGreaterThan(5);
+      for (const entry of entries) expect(entry.endsWith(q)).toBe(true);
+      // A player opens an entry exactly as written.
+      const servus = entries.find((e) => e.includes('132F'))!;
+      expect((await fetchBytes(servus, 1_000)).status).toBe(200);
+      // Bearer requests get the same links; players resolve them against the URL without its query.
+      const master = await fetch(`${stack.url}/hls/${SERVUS_AAC}/index.m3u8`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(master.status).toBe(200);
+      const mediaLink = (await master.text()).split('\n').find((l) => l.startsWith('media.m3u8'))!;
+      expect(mediaLink).toBe(`media.m3u8${q}`);
+      const media = await fetchBytes(new URL(mediaLink, `${stack.url}/hls/${SERVUS_AAC}/index.m3u8`).href);
+      expect(media.status).toBe(200);
+      const segmentLink = media.body.toString().split('\n').find((l) => l.startsWith('seg'))!;
+      expect(segmentLink.endsWith(q)).toBe(true);
+      const segment = await fetchBytes(new URL(segmentLink, `${stack.url}/hls/${SERVUS_AAC}/media.m3u8`).href);
+      expect(segment.status).toBe(200);
+      expect(segment.body[0]).toBe(0x47);
+      const index = (await fetchBytes(`${stack.url}/${q}`)).body.toString();
+      const links = [...index.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replace(/&#38;/g, '&'));
+      expect(links.length).toBeGreaterThan(5);
+      for (const link of links) expect(link.endsWith(q)).toBe(true);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('writes no token into links when none is configured', async () => {
+    const stack = await startStack();
+    try {
+      await channelsLoaded(stack);
+      const playlist = (await fetchBytes(`${stack.url}/playlist.m3u`)).body.toString();
+      expect(playlist).not.toContain('token');
+      expect(playlist.split('\n').filter((l) => l.startsWith('http')).every((l) => !l.includes('?'))).toBe(true);
     } finally {
       await stack.stop();
     }
