@@ -4,11 +4,16 @@
  * value per topic is kept instead and sent again on every reconnect), reconnects back off, and
  * errors are logged once per distinct cause. The last will marks the availability topic `offline`.
  *
+ * `online` promises that commands are heard, so it waits until the broker acknowledged (SUBACK) the
+ * subscriptions made while 'connect' was handled, on every connection: a broker may put a
+ * subscription in place after later publishes from the same client (aedes does), and a command sent
+ * the moment `online` arrived would otherwise find no subscriber.
+ *
  * Events: 'connect' () after every (re)connect, before retained values are flushed — subscribe
  * there; 'message' (topic, payload: Buffer, retained: boolean).
  */
 import { EventEmitter } from 'node:events';
-import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import mqtt, { ClientSubscribeCallback, IClientOptions, MqttClient } from 'mqtt';
 import { redactUrl } from '../config';
 import { Logger } from '../logger';
 import {
@@ -55,6 +60,14 @@ export class MqttLink extends EventEmitter {
   private everConnected = false;
   private lastProblem = '';
   private waitingForDrain = false;
+  /** Counts connections, so that an answer meant for an earlier one is ignored. */
+  private connection = 0;
+  /** True while 'connect' is handled: subscriptions made then hold `online` back. */
+  private settingUp = false;
+  /** Subscriptions of this connection that hold `online` back and have no SUBACK yet. */
+  private unacknowledged = 0;
+  /** This connection's subscriptions are acknowledged: `online` may go out. */
+  private listening = false;
 
   constructor(private readonly options: LinkOptions) {
     super();
@@ -147,8 +160,17 @@ export class MqttLink extends EventEmitter {
 
   subscribe(topics: string[]): void {
     if (!this.connected || topics.length === 0) return;
-    this.client!.subscribe(topics, { qos: 0 }, (error) => {
-      if (error && !this.stopping) this.problem(`the MQTT broker refused the subscription to ${topics.join(', ')}: ${error.message}`);
+    const connection = this.connection;
+    const holdsOnline = this.settingUp;
+    if (holdsOnline) this.unacknowledged++;
+    this.client!.subscribe(topics, { qos: 0 }, (error, _granted, packet) => {
+      // mqtt.js fails pending requests when the connection closes; the next connection subscribes anew.
+      if (connection !== this.connection || !this.connected || this.stopping) return;
+      if (error) this.refused(topics, error, packet);
+      if (holdsOnline) {
+        this.unacknowledged--;
+        this.announceWhenListening();
+      }
     });
   }
 
@@ -198,6 +220,8 @@ export class MqttLink extends EventEmitter {
         this.waitForDrain();
         return;
       }
+      // Stays dirty until the subscriptions are acknowledged (see the top of this file).
+      if (topic === this.options.availabilityTopic && !this.listening) continue;
       const payload = this.retained.get(topic) ?? '';
       this.dirty.delete(topic);
       // A clear is sent once; forgetting it keeps the map to the topics that exist.
@@ -223,14 +247,40 @@ export class MqttLink extends EventEmitter {
     log.info(`MQTT: ${label} ${this.everConnected ? 'reconnected' : 'connected'} to ${redactUrl(url)}.`);
     this.everConnected = true;
     this.lastProblem = '';
+    this.connection++;
+    this.listening = false;
+    this.unacknowledged = 0;
+    this.settingUp = true;
     try {
       this.emit('connect');
     } catch (error) {
       log.warn(`MQTT: setting up after connecting failed: ${(error as Error).message}`);
+    } finally {
+      this.settingUp = false;
     }
-    // Everything the broker may have missed while we were away.
+    // Everything the broker may have missed while we were away; `online` once subscribed.
     for (const topic of this.retained.keys()) this.dirty.add(topic);
     this.pump();
+    this.announceWhenListening();
+  }
+
+  /** Lets `online` out once every subscription made on connecting is acknowledged. */
+  private announceWhenListening(): void {
+    if (this.settingUp || this.unacknowledged > 0 || this.listening) return;
+    this.listening = true;
+    this.pump();
+  }
+
+  /**
+   * A refusal still lets `online` out: it lasts until someone changes the broker's access rules, the
+   * state published meanwhile is right, and a receiver shown unavailable would hide that state
+   * without saying why. This line says why.
+   */
+  private refused(topics: string[], error: Error, packet: Parameters<ClientSubscribeCallback>[2]): void {
+    const codes = packet?.granted ?? [];
+    const refused = topics.filter((_, i) => Number(codes[i]) >= 0x80);
+    this.problem(`${this.options.label}: the broker refused the subscription to ${(refused.length > 0 ? refused : topics).join(', ')} (${error.message}), `
+      + 'so messages published there, commands among them, go unheard; allow this client to subscribe to them in the broker\'s access rules');
   }
 
   private onClose(): void {

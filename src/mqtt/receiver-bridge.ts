@@ -96,6 +96,7 @@ export class ReceiverBridge {
     await this.link.stop();
   }
 
+  /** Subscribes while the link handles 'connect': its `online` waits for these to be acknowledged. */
   private onConnect(): void {
     const { mqtt } = this.options;
     // Stream topics are watched even with the proxy off, to clear what an earlier run left.

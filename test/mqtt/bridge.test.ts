@@ -71,14 +71,16 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
   /** Whether an earlier stack left its retained `offline` on the broker. */
   let leftOffline = false;
 
-  async function start(options: Partial<Parameters<typeof startMqttStack>[0]> = {}): Promise<{ stack: MqttStack; w: Watcher }> {
+  /** `onlineSeen: 'retained'` checks `online` on the broker instead of live (see the leftovers test). */
+  async function start(options: Partial<Parameters<typeof startMqttStack>[0]> = {}, onlineSeen: 'live' | 'retained' = 'live'): Promise<{ stack: MqttStack; w: Watcher }> {
     watcher = await Watcher.connect(broker.url, ['xg2g/#', `${DP}/#`]);
     // aedes may deliver retained messages after newer live ones: take the old `offline` first, so
     // it cannot land after the new `online`.
     if (leftOffline) await watcher.waitFor(T.availability, (p) => p === 'offline');
     leftOffline = true;
     stack = await startMqttStack({ brokerUrl: broker.url, ...options });
-    await watcher.waitFor(T.availability, (p) => p === 'online');
+    if (onlineSeen === 'live') await watcher.waitFor(T.availability, (p) => p === 'online');
+    else await until(async () => (await retainedSnapshot(broker.url, [T.availability], 100)).get(T.availability) === 'online', 5_000, 'online on the broker');
     await watcher.waitFor(T.field('power'));
     return { stack, w: watcher };
   }
@@ -285,8 +287,12 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
     await other.publish(T.stream('dead_beef'), '{"clients":1}', true);
     await other.publish(T.command('power'), 'OFF', true);
     try {
-      // The same box, now without the proxy: its stream sensors no longer exist.
-      const second = await start({ sim, proxy: { enabled: false } });
+      // The same box, now without the proxy: its stream sensors no longer exist. `online` follows the
+      // SUBACK, and so, at once, does the error reply to the retained command the broker hands over
+      // on subscribing; aedes then drops the live `online` for a subscriber of both (a retained
+      // publish is stored before it is sent, the non-retained one overtakes it, and aedes takes the
+      // earlier one for a duplicate: moscajs/aedes#994). What the broker retains is right.
+      const second = await start({ sim, proxy: { enabled: false } }, 'retained');
       await second.w.waitFor(streamSensor, (p) => p === '', 5_000);
       await second.w.waitFor(T.stream('dead_beef'), (p) => p === '', 5_000);
       await until(() => discoveryConfigs(second.w).size === ENTITIES - 3, 5_000, 'the remaining configs');

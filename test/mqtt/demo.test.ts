@@ -4,7 +4,6 @@ import { DemoContext, simulatorPart, startDemo } from '../../src/cli/demo';
 import { mqttPart } from '../../src/cli/demo-mqtt';
 import { proxyPart } from '../../src/cli/demo-proxy';
 import { fetchBytes } from '../helpers/stack';
-import { until } from '../helpers/stack';
 import { Watcher } from './helpers';
 
 class Capture {
@@ -35,15 +34,14 @@ describe('demo MQTT part', () => {
     const pub = /mosquitto_pub -h 127\.0\.0\.1 -p \d+ -t '(xg2g\/simulator\/channel\/set)' -m '([^']+)'/.exec(lines);
     expect(pub).not.toBeNull();
     watcher = await Watcher.connect(`mqtt://127.0.0.1:${sub![1]}`, ['xg2g/#']);
+    // `online` means the bridge hears commands; a channel name needs its channel list as well,
+    // which the state shows by marking the current channel as listed.
     await watcher.waitFor('xg2g/simulator/availability', (p) => p === 'online');
-    await watcher.waitFor('xg2g/simulator/channel', (p) => p === 'Das Erste HD');
-    // `online` can reach us a moment before the bridge's own subscription is in place (MQTT gives
-    // no order between them), so the command, being idempotent, is sent until it takes effect.
-    await until(async () => {
-      await watcher!.publish(pub![1], pub![2]);
-      return watcher!.waitFor('xg2g/simulator/channel', (p) => p === pub![2], 2_000).then(() => true, () => false);
-    }, 10_000, 'the channel command');
-    await until(() => ctx.simulator!.state.channelRef !== '1:0:19:283D:3FB:1:C00000:0:0:0:', 1_000, 'the zap');
+    await watcher.waitFor('xg2g/simulator/state', (p) => (JSON.parse(p) as { channel?: { name: string; listed: boolean } }).channel?.listed === true);
+    expect(watcher.json<{ channel: { name: string } }>('xg2g/simulator/state').channel.name).toBe('Das Erste HD');
+    await watcher.publish(pub![1], pub![2]);
+    await watcher.waitFor('xg2g/simulator/channel', (p) => p === pub![2], 5_000);
+    expect(ctx.simulator!.state.channelRef).not.toBe('1:0:19:283D:3FB:1:C00000:0:0:0:');
     // A stream through the demo's proxy shows on the stream topics.
     const channelUrl = /one channel \(open in VLC\) +(\S+)/.exec(demo.started[2].running.lines.join('\n'))![1];
     const reading = fetchBytes(channelUrl, 300_000, 20_000);

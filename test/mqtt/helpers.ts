@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import vm from 'node:vm';
+import type { Aedes, AedesOptions } from 'aedes';
 import mqtt, { MqttClient } from 'mqtt';
 import { App } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -97,6 +99,120 @@ export async function startAedes(port = 0): Promise<TestBroker> {
     },
     stop: kill,
   };
+}
+
+/**
+ * aedes with options the product's EmbeddedBroker does not take (authorizeSubscribe, say). aedes is
+ * an ES module: under Jest only the main context's loader imports it (as EmbeddedBroker does).
+ */
+export async function startAedesWith(options: AedesOptions): Promise<{ url: string; aedes: Aedes; stop(): Promise<void> }> {
+  const load = vm.runInThisContext('(specifier) => import(specifier)', {
+    filename: __filename, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  }) as (specifier: string) => Promise<{ Aedes: { createBroker(options?: AedesOptions): Promise<Aedes> } }>;
+  const aedes = await (await load('aedes')).Aedes.createBroker(options);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    aedes,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+const SUBSCRIBE = 8;
+
+/**
+ * A TCP relay in front of a broker that can hold back its clients' SUBSCRIBE packets while the
+ * packets after them go through: a broker that takes its time to put a subscription in place (aedes
+ * does that work asynchronously, alongside the publishes that follow), made slow enough for the
+ * race to show every time. The SUBACK waits with it, as MQTT only promises a subscription by then.
+ */
+export class SubscribeDelayRelay {
+  /** 'pass' forwards SUBSCRIBE at once, a number delays it by that many ms, 'hold' keeps it until cut. */
+  mode: 'pass' | 'hold' | number = 'pass';
+  /** SUBSCRIBE packets seen, whatever became of them. */
+  subscribes = 0;
+  url = '';
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  private readonly server: net.Server;
+
+  private constructor(broker: URL) {
+    this.server = net.createServer((client) => this.accept(client, Number(broker.port), broker.hostname));
+  }
+
+  static async start(brokerUrl: string): Promise<SubscribeDelayRelay> {
+    const relay = new SubscribeDelayRelay(new URL(brokerUrl));
+    await new Promise<void>((resolve) => relay.server.listen(0, '127.0.0.1', resolve));
+    relay.url = `mqtt://127.0.0.1:${(relay.server.address() as net.AddressInfo).port}`;
+    return relay;
+  }
+
+  /** Drops every connection at once, as a network failure would: the broker fires the last will. */
+  cut(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: net.Socket, port: number, host: string): void {
+    const upstream = net.connect(port, host);
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    this.pairs.add(pair);
+    const end = (): void => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const socket of pair) {
+      socket.on('error', end);
+      socket.on('close', end);
+    }
+    upstream.pipe(client);
+    let pending = Buffer.alloc(0);
+    client.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        const size = packetSize(pending);
+        if (size === undefined) return;
+        const packet = pending.subarray(0, size);
+        pending = pending.subarray(size);
+        if (packet[0] >> 4 !== SUBSCRIBE) {
+          upstream.write(packet);
+          continue;
+        }
+        this.subscribes++;
+        if (this.mode === 'pass') upstream.write(packet);
+        else if (typeof this.mode === 'number') setTimeout(() => upstream.destroyed || upstream.write(packet), this.mode);
+      }
+    });
+  }
+}
+
+/** Length of the MQTT packet at the start of `buffer` (fixed header + remaining length), or undefined while incomplete. */
+function packetSize(buffer: Buffer): number | undefined {
+  let remaining = 0;
+  for (let i = 1; i <= 4 && i < buffer.length; i++) {
+    remaining += (buffer[i] & 0x7f) * 128 ** (i - 1);
+    if ((buffer[i] & 0x80) === 0) return 1 + i + remaining <= buffer.length ? 1 + i + remaining : undefined;
+  }
+  return undefined;
 }
 
 export interface Message {
