@@ -60,7 +60,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     this.config = config;
     this.client = new OpenWebIfClient(receiverConnection(config), { signal });
     this.monitor = new ReceiverMonitor(this.client, { intervalS: config.refreshInterval, epg: options.epg, log });
-    this.control = new ReceiverControl(this.client, this.monitor, log);
+    this.control = new ReceiverControl(this.client, this.monitor, log, signal);
     const resolve = createUpstreamResolver(config.streamTarget, config.host, this.client);
     this.sessions = new SessionManager({
       maxSessions: () => proxy.maxSessions ?? this.device?.tunerCount ?? MAX_SESSIONS_FALLBACK,

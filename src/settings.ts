@@ -28,6 +28,12 @@ export const CHANNEL_ID_HASH_HEX = 8;
 
 /** Per-request timeout, in ms. Real boxes answer statusinfo in <100 ms; a stalled one never does. */
 export const OWI_TIMEOUT_MS = 5_000;
+/**
+ * Requests that may wait for one box (one runs at a time): a poll, a channel load and a few
+ * commands. Beyond that commands arrive faster than the box answers, and queuing them would only
+ * delay every later one by seconds each, so they are refused.
+ */
+export const OWI_QUEUE_MAX = 16;
 /** Default web interface ports. */
 export const OWI_HTTP_PORT = 80;
 export const OWI_HTTPS_PORT = 443;

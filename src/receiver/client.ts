@@ -14,6 +14,7 @@ import {
   OWI_HTTP_PORT,
   OWI_HTTPS_PORT,
   OWI_MAX_RESPONSE_BYTES,
+  OWI_QUEUE_MAX,
   OWI_TIMEOUT_MS,
   OWI_USER_AGENT,
 } from '../settings';
@@ -21,6 +22,7 @@ import {
   abortedError,
   httpStatusError,
   isTlsCode,
+  overloadedError,
   protocolError,
   ReceiverError,
   rejectedError,
@@ -299,6 +301,8 @@ export class OpenWebIfClient {
 
   /** GET `endpoint?query` through the queue; resolves to the body of a 2xx answer. */
   private text(endpoint: string, query: string, accept: string): Promise<string> {
+    // One request at a time goes to the box; a flood beyond a bounded backlog is refused, not queued.
+    if (this.queue.size >= OWI_QUEUE_MAX) return Promise.reject(overloadedError(this.ctx(endpoint), this.queue.size));
     return this.queue.run(() => this.send(endpoint, query, accept));
   }
 

@@ -4,6 +4,7 @@
  * answers the state before the change (so every command re-polls through the monitor), and mute
  * is a toggle on the box (so "set mute" toggles only when needed).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '../logger';
 import { WAKE_CONFIRM_POLL_MS, WAKE_CONFIRM_TIMEOUT_MS } from '../settings';
 import { OpenWebIfClient } from './client';
@@ -13,7 +14,13 @@ import { parseServiceRef, ServiceRef } from './service-ref';
 type Client = Pick<OpenWebIfClient, 'power' | 'zap' | 'volumeSet' | 'volumeUp' | 'volumeDown' | 'toggleMute' | 'remoteKey' | 'label'>;
 
 export class ReceiverControl {
-  constructor(private readonly client: Client, private readonly monitor: Pick<ReceiverMonitor, 'refresh' | 'state'>, private readonly log: Logger) {}
+  /** `signal`: the owner's stop; a wait for the box to wake ends with it. */
+  constructor(
+    private readonly client: Client,
+    private readonly monitor: Pick<ReceiverMonitor, 'refresh' | 'state'>,
+    private readonly log: Logger,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** On = wake from standby, off = standby. Resolves with the state polled afterwards. */
   async setPower(on: boolean): Promise<ReceiverState> {
@@ -82,10 +89,11 @@ export class ReceiverControl {
     for (;;) {
       const state = await this.monitor.refresh();
       if (state.power === 'on') return state;
+      if (this.signal?.aborted) throw new Error(`stopped while waiting for ${this.client.label} to wake up`);
       if (Date.now() > deadline) {
         throw new Error(`${this.client.label} did not wake up within ${WAKE_CONFIRM_TIMEOUT_MS / 1000} s`);
       }
-      await new Promise((resolve) => setTimeout(resolve, WAKE_CONFIRM_POLL_MS));
+      await sleep(WAKE_CONFIRM_POLL_MS, undefined, { signal: this.signal }).catch(() => undefined);
     }
   }
 }

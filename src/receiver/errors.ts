@@ -24,7 +24,9 @@ export type ReceiverErrorKind =
   /** HTTPS certificate not accepted (self-signed without `allowSelfSigned`, wrong name, expired). */
   | 'tls'
   /** The request was cancelled because the client was closed or the app is stopping. */
-  | 'aborted';
+  | 'aborted'
+  /** Not sent: too many requests to this box were already waiting (a flood of commands). */
+  | 'overloaded';
 
 /** Who and what a failure is about: `receiver` is a label like `Living Room (192.168.1.100:80)`. */
 export interface RequestContext {
@@ -172,6 +174,10 @@ export function protocolError(ctx: RequestContext, what: string, status?: number
     `${ctx.receiver} sent an unexpected answer to ${ctx.endpoint} (${what}): check that host and port point at the receiver's OpenWebIF web interface.`,
     { ...ctx, ...(status !== undefined ? { status } : {}) },
   );
+}
+
+export function overloadedError(ctx: RequestContext, waiting: number): ReceiverError {
+  return new ReceiverError('overloaded', `${ctx.receiver} already has ${waiting} requests waiting, so ${ctx.endpoint} was not sent; commands arrive faster than the box answers.`, ctx);
 }
 
 export function abortedError(ctx: RequestContext): ReceiverError {

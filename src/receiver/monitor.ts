@@ -142,7 +142,8 @@ export class ReceiverMonitor extends EventEmitter {
       this.failures = 0;
       this.lastErrorText = '';
     } catch (error) {
-      if (isReceiverError(error, 'aborted') || !this.running) return this.current;
+      // A poll refused because commands fill the queue says nothing about the box: skip it.
+      if (isReceiverError(error, 'aborted') || isReceiverError(error, 'overloaded') || !this.running) return this.current;
       this.failures++;
       const message = (error as Error).message;
       if (message !== this.lastErrorText) this.options.log.warn(sentences(message, 'Will keep trying'));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { OpenWebIfClient, type ReceiverConnection } from '../../src/receiver/client';
 import { ReceiverError, type ReceiverErrorKind } from '../../src/receiver/errors';
+import { OWI_QUEUE_MAX } from '../../src/settings';
 import { basicCredentials, freePort, sendJson, startServer, type Handler, type TestServer } from './http-fixture';
 
 const STATUS = {
@@ -381,6 +382,20 @@ describe('serialisation', () => {
     const [first, second] = await Promise.allSettled([c.status(), c.status()]);
     expect(first.status).toBe('rejected');
     expect(second.status).toBe('fulfilled');
+  });
+});
+
+describe('flood', () => {
+  it('refuses requests beyond a bounded backlog instead of queuing them without end', async () => {
+    const c = await serve((_req, res) => setTimeout(() => sendJson(res, { result: true, current: 10, ismute: false }), 20));
+    const calls = Array.from({ length: 200 }, () => c.volumeUp().then(() => 'sent', (e: ReceiverError) => e.kind));
+    expect(c.pending).toBeLessThanOrEqual(OWI_QUEUE_MAX);
+    const outcomes = await Promise.all(calls);
+    expect(outcomes.filter((o) => o === 'sent')).toHaveLength(OWI_QUEUE_MAX);
+    expect(outcomes.filter((o) => o === 'overloaded')).toHaveLength(200 - OWI_QUEUE_MAX);
+    expect(server!.requests).toHaveLength(OWI_QUEUE_MAX);
+    // Once the backlog drained, requests go through again.
+    await expect(c.volumeUp()).resolves.toBeDefined();
   });
 });
 

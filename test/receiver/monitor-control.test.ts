@@ -2,7 +2,7 @@
 // unreachable) and the control object (the box's quirks) against the simulator over real HTTP.
 import { OpenWebIfClient } from '../../src/receiver/client';
 import { ReceiverControl } from '../../src/receiver/control';
-import { ReceiverMonitor, ReceiverState } from '../../src/receiver/monitor';
+import { INITIAL_STATE, ReceiverMonitor, ReceiverState } from '../../src/receiver/monitor';
 import { silentLogger } from '../../src/logger';
 import { Simulator, startSimulator } from '../../src/simulator';
 import { recordingLogger, until } from '../helpers/stack';
@@ -100,6 +100,21 @@ describe('monitor and control', () => {
     const calls = sim.requests.filter((r) => r.path === '/api/powerstate' || r.path === '/api/zap').map((r) => `${r.path}?${new URLSearchParams(r.query)}`);
     expect(calls[0]).toBe('/api/powerstate?newstate=4');
     expect(calls[calls.length - 1]).toMatch(/^\/api\/zap\?sRef=/);
+  });
+
+  it('stops waiting for a box that does not wake when its owner stops', async () => {
+    // A box that takes the wake command but stays in standby (a stuck GUI).
+    const stop = new AbortController();
+    const asleep = { ...INITIAL_STATE, reachable: true, power: 'standby' as const };
+    const stuck = new ReceiverControl(
+      { ...client, label: 'Stuck box', power: async () => true, zap: async () => true } as unknown as OpenWebIfClient,
+      { refresh: async () => asleep, state: asleep },
+      silentLogger,
+      stop.signal,
+    );
+    const zapping = stuck.zap(ZDF_HD);
+    setTimeout(() => stop.abort(), 200);
+    await expect(zapping).rejects.toThrow('stopped while waiting for Stuck box to wake up');
   });
 
   it('switches power, volume, mute (only when needed) and keys', async () => {
