@@ -10,6 +10,7 @@ import { ReceiverRuntime } from './receiver-runtime';
 import { CLIENT_QUEUE_MAX_BYTES, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
 import { locateFfmpeg } from './stream/ffmpeg-locate';
 import { Listener, listen } from './stream/listener';
+import { removeLeftoverHlsFolders } from './stream/hls';
 import { ProxyMetrics } from './stream/metrics';
 import { createRouter, RequestHandler } from './stream/routes';
 import { STREAM_TIMING, StreamTiming } from './stream/session';
@@ -85,6 +86,7 @@ export class App {
     }
     // Channel lists load in the background: a receiver that is down must not hold up the proxy.
     for (const receiver of this.receivers) receiver.start();
+    if (serving) void removeLeftoverHlsFolders().then((n) => n > 0 && this.log.info(`Removed ${n} HLS folder(s) an earlier version left in the temp folder.`));
     // Never throws and never waits for the broker: MQTT being down must not hold up the proxy.
     this.mqtt = await startMqtt({ config: this.config.mqtt, receivers: this.receivers, proxyEnabled: proxy.enabled, version: VERSION, log: this.log });
     if (this.signal.aborted) return;

@@ -237,6 +237,19 @@ export const FFMPEG_MAX_MUXING_QUEUE = 1024;
 export const FFMPEG_STDERR_MAX_BYTES = 16 * 1024;
 /** Grace between SIGTERM and SIGKILL, in ms: ffmpeg flushes its muxer on SIGTERM in well under this. */
 export const FFMPEG_KILL_TIMEOUT_MS = 2_000;
+/**
+ * Input waiting for ffmpeg, in bytes. Receivers burst several MB when a channel starts, which
+ * ffmpeg works off faster than real time, so only a backlog that stays above the soft bound for
+ * FFMPEG_BACKLOG_GRACE_MS means it cannot keep up; the hard bound caps the memory a burst may take.
+ */
+export const FFMPEG_BACKLOG_SOFT_BYTES = 4 * 1024 * 1024;
+export const FFMPEG_BACKLOG_HARD_BYTES = 24 * 1024 * 1024;
+export const FFMPEG_BACKLOG_GRACE_MS = 3_000;
+/**
+ * ffmpeg silent this long while input flows (ms): it hangs (or was stopped), so it is replaced. A
+ * radio channel's ~24 kB/s fills ffmpeg's 32 kB output buffer in ~1.3 s, so this leaves margin.
+ */
+export const FFMPEG_OUTPUT_STALL_MS = 5_000;
 
 // ---------------------------------------------------------------------------------------------
 // Stream proxy

@@ -7,7 +7,10 @@
  *
  * Routes served here: /hls/<ref>/index.m3u8 (master), /hls/<ref>/media.m3u8, /hls/<ref>/segNNNNN.ts.
  */
+import { readdir, rm } from 'node:fs/promises';
 import { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '../logger';
 import { channelId, ServiceRef } from '../receiver/service-ref';
 import { HLS_MEDIA_PLAYLIST, HLS_READY_TIMEOUT_MS } from '../settings';
@@ -19,6 +22,16 @@ import { StreamClient } from './stream-client';
 import { StreamError } from './stream-error';
 
 const SEGMENT_NAME = /^seg\d{5}\.ts$/;
+
+/**
+ * Removes the segment folders (`xg2g-hls-*` in the temp folder) that earlier versions, which
+ * segmented with ffmpeg on disk, left behind when they crashed. Resolves to how many were removed.
+ */
+export async function removeLeftoverHlsFolders(dir = tmpdir()): Promise<number> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^xg2g-hls-[A-Za-z0-9]{6}$/.test(n));
+  await Promise.all(names.map((n) => rm(join(dir, n), { recursive: true, force: true }).catch(() => undefined)));
+  return names.length;
+}
 
 /** The files an HLS client may ask for; anything else is 404 without touching the session. */
 export function isHlsFile(name: string): boolean {

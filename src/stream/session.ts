@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { Logger, sentences } from '../logger';
 import { ServiceRef } from '../receiver/service-ref';
 import {
-  BITRATE_WINDOW_MS, CLIENT_QUEUE_MAX_BYTES, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, STREAM_FIRST_OUTPUT_TIMEOUT_MS,
+  BITRATE_WINDOW_MS, FFMPEG_BACKLOG_GRACE_MS, FFMPEG_BACKLOG_HARD_BYTES, FFMPEG_BACKLOG_SOFT_BYTES, FFMPEG_OUTPUT_STALL_MS, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, STREAM_FIRST_OUTPUT_TIMEOUT_MS,
   UPSTREAM_FIRST_DATA_TIMEOUT_MS, UPSTREAM_HEALTHY_RESET_MS, UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS,
   UPSTREAM_STALL_TIMEOUT_MS,
 } from '../settings';
@@ -114,6 +114,9 @@ interface Pipe {
   ffmpeg?: FfmpegProcess;
   /** When this pipe first delivered output (Date.now()); undefined until then. */
   outputSince?: number;
+  /** When ffmpeg last wrote output, and since when its input backlog is over the soft bound. */
+  ffmpegOutputAt?: number;
+  backlogSince?: number;
 }
 
 let nextClientId = 1;
@@ -321,6 +324,7 @@ export class Session extends EventEmitter {
     });
     pipe.ffmpeg = ffmpeg;
     ffmpeg.child.stdout.on('data', (chunk: Buffer) => {
+      pipe.ffmpegOutputAt = Date.now();
       if (this.pipe === pipe) this.deliver(pipe, chunk);
     });
     ffmpeg.on('exit', (exit: { stopped: boolean; code: number | null }) => {
@@ -332,10 +336,18 @@ export class Session extends EventEmitter {
 
   private feedFfmpeg(pipe: Pipe, packets: Buffer): void {
     const stdin = pipe.ffmpeg!.child.stdin;
-    // ffmpeg must keep up with a live source; if it does not, fail instead of buffering without end.
-    if (stdin.writableLength > CLIENT_QUEUE_MAX_BYTES) {
+    const now = Date.now();
+    // ffmpeg must keep up with a live source: a burst is fine, a backlog that stays is not.
+    const backlog = stdin.writableLength;
+    if (backlog <= FFMPEG_BACKLOG_SOFT_BYTES) pipe.backlogSince = undefined;
+    else pipe.backlogSince ??= now;
+    const behind = backlog > FFMPEG_BACKLOG_HARD_BYTES || (pipe.backlogSince !== undefined && now - pipe.backlogSince > FFMPEG_BACKLOG_GRACE_MS);
+    // Output that stopped while input flows: ffmpeg hangs (or was stopped); a new one takes over.
+    const silent = pipe.ffmpegOutputAt !== undefined && now - pipe.ffmpegOutputAt > FFMPEG_OUTPUT_STALL_MS;
+    if (behind || silent) {
       pipe.upstream.close();
-      this.onPipeEnd(new StreamError('ffmpeg', `ffmpeg cannot keep up with ${this.channel.name}`));
+      const why = behind ? 'cannot keep up with' : `stopped producing output for ${FFMPEG_OUTPUT_STALL_MS / 1000} s on`;
+      this.onPipeEnd(new StreamError('ffmpeg', `ffmpeg ${why} ${this.channel.name}`));
       return;
     }
     stdin.write(packets);

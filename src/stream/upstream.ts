@@ -107,7 +107,10 @@ export class Upstream extends EventEmitter {
       }, UPSTREAM_CONNECT_RETRY_DELAY_MS);
       return;
     }
-    if (this.hasData) {
+    if (error.code?.startsWith('HPE_')) {
+      // Node's HTTP parser refused the answer (headers too large, not HTTP): it did connect.
+      this.fail('upstream', `${this.options.receiverName}'s stream server sent an answer that is not valid HTTP (${error.code})`);
+    } else if (this.hasData) {
       this.fail('dropped', `the stream from ${this.options.receiverName} broke off (${error.code ?? error.message})`);
     } else {
       const where = `${this.options.url.hostname}:${this.options.url.port || 80}`;

@@ -1,6 +1,10 @@
 // Streams that misbehave, from the fake receiver: every wait has a deadline and every retry a
 // budget, so a broken channel ends with a sentence, its ffmpeg gone and its tuner free.
+import http from 'node:http';
+import net from 'node:net';
+import type { Session } from '../../src/stream/session';
 import { FakeReceiver, startFakeReceiver } from '../helpers/fake-receiver';
+import { probe } from '../helpers/ffprobe';
 import { DAS_ERSTE_HD, fetchBytes, processAlive, Stack, startStack, streamUrl, until } from '../helpers/stack';
 
 jest.setTimeout(60_000);
@@ -53,4 +57,53 @@ it('gives up after three reconnects when a stream keeps stalling after a few sec
   expect(reconnects).toHaveLength(3);
   expect(stack.logs.some((l) => /Stopped streaming Das Erste HD: .*stopped sending the stream/.test(l))).toBe(true);
   await until(() => stack!.app.receivers[0].sessions.list().length === 0 && fake!.open === 0, 5_000, 'the session to end');
+});
+
+it('rides out a receiver burst of 8 MB at the start of a transcoded channel', async () => {
+  fake = await startFakeReceiver({ kind: 'burst', bytes: 8 * 1024 * 1024 });
+  stack = await startStack({ receiver: { streamTarget: fake.url } });
+  const response = await fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 2_000_000, 30_000);
+  expect(response.status).toBe(200);
+  expect(response.body.length).toBeGreaterThanOrEqual(2_000_000);
+  const audio = (await probe(response.body)).filter((s) => s.codec_type === 'audio').map((s) => s.codec_name);
+  expect(audio).toEqual(['aac']);
+  expect(stack.logs.filter((l) => l.includes('cannot keep up'))).toEqual([]);
+});
+
+it('replaces an ffmpeg that stops producing output (SIGSTOP) while the viewer stays connected', async () => {
+  stack = await startStack();
+  let bytes = 0;
+  const request = http.get(streamUrl(stack, DAS_ERSTE_HD), (response) => response.on('data', (chunk: Buffer) => void (bytes += chunk.length)));
+  request.on('error', () => undefined);
+  try {
+    const session = (): Session | undefined => stack!.app.receivers[0].sessions.list()[0];
+    await until(() => session()?.ffmpegPid !== undefined && bytes > 100_000, 15_000, 'the stream');
+    const stopped = session()!.ffmpegPid!;
+    process.kill(stopped, 'SIGSTOP');
+    await until(() => session()?.restarts === 1 && session()?.ffmpegPid !== undefined && session()?.ffmpegPid !== stopped, 20_000, 'a new ffmpeg');
+    const before = bytes;
+    await until(() => bytes > before + 100_000, 15_000, 'the stream to go on');
+    await until(() => !processAlive(stopped), 5_000, 'the stopped ffmpeg to be killed');
+    expect(stack.logs.some((l) => /ffmpeg stopped producing output for 5 s on Das Erste HD; reconnecting/.test(l))).toBe(true);
+  } finally {
+    request.destroy();
+  }
+});
+
+it('says a stream server that sends oversized headers answered with invalid HTTP, not that it cannot be reached', async () => {
+  const server = net.createServer((socket) => {
+    socket.once('data', () => socket.write(`HTTP/1.0 200 OK\r\nX-Flood: ${'a'.repeat(64 * 1024)}\r\n\r\n`));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    stack = await startStack({ receiver: { streamTarget: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}` } });
+    const response = await fetchBytes(streamUrl(stack, DAS_ERSTE_HD), Infinity, 15_000);
+    expect(response.status).toBe(502);
+    expect(response.body.toString()).toMatch(/stream server sent an answer that is not valid HTTP \(HPE_HEADER_OVERFLOW\)/);
+  } finally {
+    await stack?.stop();
+    stack = undefined;
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -1,5 +1,9 @@
 // HLS for Apple devices: master playlist with CODECS and BANDWIDTH, live media playlist, segments
 // with H.264 + AAC, fed from the channel's one TS session; the session ends when players stop asking.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeLeftoverHlsFolders } from '../../src/stream/hls';
 import { probe } from '../helpers/ffprobe';
 import { DAS_ERSTE_HD, fetchBytes, processAlive, Stack, startStack, until } from '../helpers/stack';
 
@@ -61,4 +65,18 @@ describe('HLS', () => {
     expect((await fetchBytes(hlsUrl('index.m3u8'), Infinity, 5_000, 'HEAD')).status).toBe(200);
     expect(stack.sim.requests.filter((r) => r.listener !== 'web')).toHaveLength(0);
   });
+});
+
+it('removes the segment folders an earlier version left behind, and nothing else', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xg2g-leftovers-'));
+  try {
+    for (const name of ['xg2g-hls-a1B2c3', 'xg2g-hls-zzzzzz', 'xg2g-simulator-cache', 'other']) {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'seg00001.ts'), 'x');
+    }
+    expect(await removeLeftoverHlsFolders(dir)).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual(['other', 'xg2g-simulator-cache']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
