@@ -116,7 +116,7 @@ export class App {
         await listener.close();
         return undefined;
       }
-      this.log.info(`Serving streams and status on ${listener.url}`);
+      this.log.info(`Serving streams and status on ${listener.where}.`);
       return listener;
     } catch (error) {
       this.problems.push(setting);

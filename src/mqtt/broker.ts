@@ -37,10 +37,18 @@ export interface BrokerOptions {
   port: number;
   /** Address to bind; all interfaces when omitted (Home Assistant usually runs on another host). */
   host?: string;
-  /** When both are set, clients must log in with them. */
+  /** When set, every client must log in with them; without them only clients on this machine may connect. */
   username?: string;
   password?: string;
   log: Logger;
+  /** Which peer addresses count as this machine (tests stand in for a LAN client with it). */
+  isLocal?: (address: string) => boolean;
+}
+
+/** Loopback peers: 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
+export function isLoopback(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }
 
 export class EmbeddedBroker {
@@ -58,14 +66,28 @@ export class EmbeddedBroker {
   /** Starts listening; rejects (with a sentence naming the port) when the port is taken. */
   static async start(options: BrokerOptions): Promise<EmbeddedBroker> {
     const { Aedes: AedesClass } = await loadAedes();
-    const { username, password } = options;
+    const { username, password, log } = options;
+    const isLocal = options.isLocal ?? isLoopback;
+    const refusedPeers = new Set<string>();
     const aedes = await AedesClass.createBroker({
-      ...(username || password ? {
-        authenticate: (_client, user, pass, done) => {
+      authenticate: (client, user, pass, done) => {
+        if (username || password) {
           const ok = user === username && (pass?.toString('utf8') ?? '') === password;
           done(ok ? null : Object.assign(new Error('bad username or password'), { returnCode: 4 }), ok);
-        },
-      } : {}),
+          return;
+        }
+        // Without a login, anyone on the LAN could reboot the receiver: only this machine may connect.
+        const peer = (client as unknown as { conn?: { remoteAddress?: string } }).conn?.remoteAddress ?? '';
+        if (isLocal(peer)) {
+          done(null, true);
+          return;
+        }
+        if (!refusedPeers.has(peer) && refusedPeers.size < 100) {
+          refusedPeers.add(peer);
+          log.warn(`MQTT: the embedded broker refused a client at ${peer}: without mqtt.username and mqtt.password it only accepts clients on this machine; set both to let Home Assistant and other devices in with that login.`);
+        }
+        done(Object.assign(new Error('not authorized'), { returnCode: 5 }), false);
+      },
     });
     // A client that misbehaves is its own problem; the broker must not log it as ours or crash.
     aedes.on('clientError', () => undefined);
@@ -100,7 +122,7 @@ export class EmbeddedBroker {
     server.on('error', (error) => options.log.warn(`MQTT: the embedded broker's listener failed: ${error.message}`));
     const address = server.address() as net.AddressInfo;
     const broker = new EmbeddedBroker(aedes, server, sockets, address.port, options.host ?? '0.0.0.0');
-    options.log.info(`MQTT: embedded broker listening on port ${broker.port}${username ? ' (login required)' : ''}.`);
+    options.log.info(`MQTT: embedded broker listening on port ${broker.port} ${username || password ? '(login required)' : '(no login set: clients on this machine only)'}.`);
     return broker;
   }
 

@@ -4,6 +4,7 @@
  */
 import http, { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { parseListen } from '../config/listen';
 import { RequestHandler } from './routes';
 
@@ -11,6 +12,8 @@ export interface Listener {
   readonly server: Server;
   /** e.g. http://127.0.0.1:18000 (the wildcard address shown as 127.0.0.1). */
   readonly url: string;
+  /** Where it really listens, for the log: one address, or every interface with a LAN URL. */
+  readonly where: string;
   readonly port: number;
   close(): Promise<void>;
 }
@@ -29,15 +32,30 @@ export async function listen(address: string, handler: RequestHandler): Promise<
     });
   });
   const bound = server.address() as AddressInfo;
-  const shownHost = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const everywhere = !host || host === '0.0.0.0' || host === '::';
+  const shownHost = everywhere ? '127.0.0.1' : host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${bound.port}`;
+  const lan = everywhere ? lanAddress() : undefined;
+  const where = everywhere
+    ? `port ${bound.port} of every interface (${url} on this machine${lan ? `, http://${lan}:${bound.port} from the network` : ''})`
+    : url;
   return {
     server,
     url,
+    where,
     port: bound.port,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     }),
   };
+}
+
+/** This machine's first non-loopback IPv4 address, as other devices on the network reach it. */
+export function lanAddress(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (found) return found.address;
+  }
+  return undefined;
 }
