@@ -8,6 +8,7 @@
 import type { API, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
 import { App } from './app';
 import { sentences } from './logger';
+import { LogOnce } from './retry';
 import { ConfigError, isConfigured, loadConfig } from './config';
 import type { Config } from './config/types';
 import { ChannelAccessories } from './homekit/channel-accessories';
@@ -139,16 +140,18 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
   }
 
   /** Event handlers never throw into the core's emitters: log once per distinct failure. */
-  private readonly lastFailure = new Map<ReceiverRuntime, string>();
+  private readonly failures = new Map<ReceiverRuntime, LogOnce>();
   private guard(runtime: ReceiverRuntime, fn: () => void): void {
+    let failures = this.failures.get(runtime);
+    if (!failures) {
+      failures = new LogOnce((line) => this.log.error(line));
+      this.failures.set(runtime, failures);
+    }
     try {
       fn();
-      this.lastFailure.delete(runtime);
+      failures.clear();
     } catch (error) {
-      const message = (error as Error).message;
-      if (this.lastFailure.get(runtime) === message) return;
-      this.lastFailure.set(runtime, message);
-      this.log.error(`${runtime.name}: updating HomeKit failed: ${message}`);
+      failures.say(`${runtime.name}: updating HomeKit failed: ${(error as Error).message}`);
     }
   }
 

@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Logger, sentences } from './logger';
+import { LogOnce } from './retry';
 import { ProxyConfig, ReceiverConfig } from './config/types';
 import { receiverConnection } from './config/connection';
 import { loadChannels } from './receiver/channels';
@@ -50,6 +51,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   private channelList: ProxyChannel[] = [];
   private reachable = false;
   private lastError: string | null = null;
+  private readonly problem: LogOnce;
   private retryTimer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
 
@@ -58,6 +60,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     const { config, proxy, signal, log } = options;
     this.name = config.name;
     this.config = config;
+    this.problem = new LogOnce((line) => log.warn(line));
     this.client = new OpenWebIfClient(receiverConnection(config), { signal });
     this.monitor = new ReceiverMonitor(this.client, { intervalS: config.refreshInterval, epg: options.epg, log });
     this.control = new ReceiverControl(this.client, this.monitor, log, signal);
@@ -111,13 +114,14 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
       for (const session of this.sessions.list()) session.channel.name = this.channelName(session.channel.ref);
       this.reachable = true;
       this.lastError = null;
+      this.problem.clear();
       if (missing.length > 0) log.warn(`${config.name}: no bouquet named ${missing.map((m) => `"${m}"`).join(', ')} on the receiver; check "bouquets" in the config.`);
       log.info(`${config.name}: ${this.device.brand} ${this.device.model}, ${this.device.tunerCount} tuner(s), ${channels.length} channel(s).`);
       this.emit('loaded', this.channelList, this.device);
     } catch (error) {
       if (signal.aborted) return;
       const message = (error as Error).message;
-      if (message !== this.lastError) log.warn(sentences(message, `Retrying every ${CHANNEL_RELOAD_RETRY_MS / 1000} s; streams by service reference still work`));
+      this.problem.say(sentences(message, `Retrying every ${CHANNEL_RELOAD_RETRY_MS / 1000} s; streams by service reference still work`));
       this.reachable = false;
       this.lastError = message;
       this.retryTimer = setTimeout(() => {

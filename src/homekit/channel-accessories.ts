@@ -6,6 +6,7 @@
  */
 import type { API, PlatformAccessory, Service } from 'homebridge';
 import { Logger } from '../logger';
+import { LogOnce } from '../retry';
 import type { ReceiverState } from '../receiver/monitor';
 import type { ReceiverRuntime } from '../receiver-runtime';
 import { channelId, parseServiceRef, ServiceRef, tryParseServiceRef } from '../receiver/service-ref';
@@ -45,7 +46,7 @@ interface ReceiverEntry {
   runtime: ReceiverRuntime;
   commands: HomeKitCommands;
   loaded: boolean;
-  lastCut: string;
+  cutWarning: LogOnce;
 }
 
 export class ChannelAccessories {
@@ -56,7 +57,9 @@ export class ChannelAccessories {
 
   /** `runtimes`: receivers with channel accessories on, in config order (the cap is shared in that order). */
   constructor(private readonly api: API, private readonly log: Logger, runtimes: ReceiverRuntime[], cached: PlatformAccessory[]) {
-    this.entries = runtimes.map((runtime) => ({ runtime, commands: new HomeKitCommands(api.hap, log), loaded: false, lastCut: '' }));
+    this.entries = runtimes.map((runtime) => ({
+      runtime, commands: new HomeKitCommands(api.hap, log), loaded: false, cutWarning: new LogOnce((line) => log.warn(line)),
+    }));
     const stale: PlatformAccessory[] = [];
     for (const accessory of cached) {
       const ctx = accessory.context as Partial<ChannelContext>;
@@ -154,8 +157,8 @@ export class ChannelAccessories {
     const cut = left.length > 0
       ? `${entry.runtime.name}: a HomeKit bridge holds at most 150 accessories, so ${left.length} channel(s) get no channel accessory (at most ${HOMEKIT_CHANNEL_ACCESSORIES_MAX} over all receivers): ${describeLeftOut(left)}. Run this platform as a child bridge or pick smaller bouquets to have them all.`
       : '';
-    if (cut !== '' && cut !== entry.lastCut) this.log.warn(cut);
-    entry.lastCut = cut;
+    if (cut !== '') entry.cutWarning.say(cut);
+    else entry.cutWarning.clear();
   }
 
   private bind(accessory: PlatformAccessory, entry: ReceiverEntry, ref: ServiceRef, name: string): void {

@@ -6,13 +6,16 @@
  */
 import type { Characteristic, CharacteristicValue, HAP } from 'homebridge';
 import { Logger, sentences } from '../logger';
+import { LogOnce } from '../retry';
 import type { ReceiverState } from '../receiver/monitor';
 import { HOMEKIT_SET_WAIT_MS } from '../settings';
 
 export class HomeKitCommands {
-  private lastError = '';
+  private readonly failures: LogOnce;
 
-  constructor(private readonly hap: HAP, private readonly log: Logger) {}
+  constructor(private readonly hap: HAP, log: Logger) {
+    this.failures = new LogOnce((line) => log.warn(line));
+  }
 
   /** The error HomeKit shows as "Not Responding". */
   notResponding(): Error {
@@ -34,10 +37,10 @@ export class HomeKitCommands {
     const settled = Promise.resolve()
       .then(command)
       .then(() => {
-        this.lastError = '';
+        this.failures.clear();
         return undefined;
       }, (error: unknown) => {
-        this.report(what, error);
+        this.failures.say(sentences(`${what} failed: ${error instanceof Error ? error.message : String(error)}`));
         return error;
       });
     const waited = new Promise<'slow'>((resolve) => {
@@ -46,13 +49,6 @@ export class HomeKitCommands {
     const outcome = await Promise.race([settled, waited]);
     clearTimeout(timer);
     if (outcome !== undefined && outcome !== 'slow') throw this.notResponding();
-  }
-
-  private report(what: string, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    if (message === this.lastError) return;
-    this.lastError = message;
-    this.log.warn(sentences(`${what} failed: ${message}`));
   }
 }
 

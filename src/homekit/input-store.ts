@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '../logger';
+import { LogOnce } from '../retry';
 import { HOMEKIT_STORAGE_DIR } from '../settings';
 import { cleanName } from './names';
 
@@ -22,11 +23,12 @@ interface StoredFile {
 export class InputStore {
   private data: StoredFile = { inputs: {} };
   private readonly file: string;
-  private lastError = '';
+  private readonly failures: LogOnce;
 
   constructor(storagePath: string, identity: string, private readonly log: Logger) {
     const safe = identity.toLowerCase().replace(/[^a-z0-9.-]+/g, '_');
     this.file = join(storagePath, HOMEKIT_STORAGE_DIR, `tv-${safe}.json`);
+    this.failures = new LogOnce((line) => log.warn(line));
     this.data = this.read();
   }
 
@@ -90,11 +92,9 @@ export class InputStore {
       const tmp = `${this.file}.tmp`;
       writeFileSync(tmp, JSON.stringify(this.data, null, 2));
       renameSync(tmp, this.file);
-      this.lastError = '';
+      this.failures.clear();
     } catch (error) {
-      const message = (error as Error).message;
-      if (message !== this.lastError) this.log.warn(`Cannot save input names to ${this.file} (${message}); they will reset on restart.`);
-      this.lastError = message;
+      this.failures.say(`Cannot save input names to ${this.file} (${(error as Error).message}); they will reset on restart.`);
     }
   }
 }

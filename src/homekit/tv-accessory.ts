@@ -6,6 +6,7 @@
  */
 import type { API, CharacteristicValue, PlatformAccessory, Service } from 'homebridge';
 import { Logger } from '../logger';
+import { LogOnce } from '../retry';
 import type { ReceiverState } from '../receiver/monitor';
 import type { ReceiverRuntime } from '../receiver-runtime';
 import type { DeviceInfo } from '../receiver/types';
@@ -35,7 +36,7 @@ export class TvAccessory {
   private readonly inputs = new Map<number, Input>();
   private readonly commands: HomeKitCommands;
   private readonly name: string;
-  private lastCut = '';
+  private readonly cutWarning: LogOnce;
 
   constructor(
     private readonly api: API,
@@ -47,6 +48,7 @@ export class TvAccessory {
     const { hap } = api;
     const C = hap.Characteristic;
     this.commands = new HomeKitCommands(hap, log);
+    this.cutWarning = new LogOnce((line) => log.warn(line));
     this.name = cleanName(runtime.name, 'Receiver');
     this.accessory = new api.platformAccessory(this.name, hap.uuid.generate(tvUuidSeed(device.identity)), hap.Categories.TV_SET_TOP_BOX);
     setDeviceInformation(hap, this.accessory, device, device.model, device.mac ?? device.identity);
@@ -90,8 +92,8 @@ export class TvAccessory {
     const cut = plan.left.length > 0
       ? `${this.name}: HomeKit shows at most ${HOMEKIT_TV_MAX_INPUTS} inputs on a TV; left out ${plan.left.length} channel(s): ${describeLeftOut(plan.left)}. They stay available as channel accessories and streams.`
       : '';
-    if (cut !== '' && cut !== this.lastCut) this.log.warn(cut);
-    this.lastCut = cut;
+    if (cut !== '') this.cutWarning.say(cut);
+    else this.cutWarning.clear();
 
     const wanted = new Set(plan.kept.map((c) => c.identifier));
     for (const [identifier, input] of this.inputs) {

@@ -16,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { ClientSubscribeCallback, IClientOptions, MqttClient } from 'mqtt';
 import { redactUrl } from '../config';
 import { Logger } from '../logger';
+import { Backoff, LogOnce } from '../retry';
 import {
   MQTT_CONNECT_TIMEOUT_MS, MQTT_KEEPALIVE_S, MQTT_MAX_BUFFERED_BYTES, MQTT_RECONNECT_MAX_MS, MQTT_RECONNECT_MIN_MS,
 } from '../settings';
@@ -55,10 +56,11 @@ export class MqttLink extends EventEmitter {
   /** Retained topics whose latest value the broker has not been sent yet. */
   private readonly dirty = new Set<string>();
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   private stopping = false;
   private everConnected = false;
-  private lastProblem = '';
+  /** Problems are logged once until they change or a connection succeeds. */
+  private readonly problems: LogOnce;
   private waitingForDrain = false;
   /** Counts connections, so that an answer meant for an earlier one is ignored. */
   private connection = 0;
@@ -71,7 +73,8 @@ export class MqttLink extends EventEmitter {
 
   constructor(private readonly options: LinkOptions) {
     super();
-    this.backoffMs = options.reconnectMinMs ?? MQTT_RECONNECT_MIN_MS;
+    this.backoff = new Backoff({ firstMs: options.reconnectMinMs ?? MQTT_RECONNECT_MIN_MS, maxMs: options.reconnectMaxMs ?? MQTT_RECONNECT_MAX_MS });
+    this.problems = new LogOnce((line) => options.log.warn(`MQTT: ${line}.`));
   }
 
   get connected(): boolean {
@@ -102,7 +105,7 @@ export class MqttLink extends EventEmitter {
     try {
       client = mqtt.connect(url, options);
     } catch (error) {
-      this.problem(`cannot use the MQTT broker URL ${redactUrl(url)}: ${(error as Error).message}; check mqtt.url`);
+      this.problems.say(`cannot use the MQTT broker URL ${redactUrl(url)}: ${(error as Error).message}; check mqtt.url`);
       return;
     }
     this.client = client;
@@ -242,11 +245,11 @@ export class MqttLink extends EventEmitter {
 
   private onConnect(): void {
     const { url, label, log } = this.options;
-    this.backoffMs = this.options.reconnectMinMs ?? MQTT_RECONNECT_MIN_MS;
+    this.backoff.reset();
     this.waitingForDrain = false;
     log.info(`MQTT: ${label} ${this.everConnected ? 'reconnected' : 'connected'} to ${redactUrl(url)}.`);
     this.everConnected = true;
-    this.lastProblem = '';
+    this.problems.clear();
     this.connection++;
     this.listening = false;
     this.unacknowledged = 0;
@@ -279,14 +282,14 @@ export class MqttLink extends EventEmitter {
   private refused(topics: string[], error: Error, packet: Parameters<ClientSubscribeCallback>[2]): void {
     const codes = packet?.granted ?? [];
     const refused = topics.filter((_, i) => Number(codes[i]) >= 0x80);
-    this.problem(`${this.options.label}: the broker refused the subscription to ${(refused.length > 0 ? refused : topics).join(', ')} (${error.message}), `
+    this.problems.say(`${this.options.label}: the broker refused the subscription to ${(refused.length > 0 ? refused : topics).join(', ')} (${error.message}), `
       + 'so messages published there, commands among them, go unheard; allow this client to subscribe to them in the broker\'s access rules');
   }
 
   private onClose(): void {
     if (this.stopping || this.reconnectTimer) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.reconnectMaxMs ?? MQTT_RECONNECT_MAX_MS);
+    // Never undefined: the reconnect back-off has no try limit.
+    const delay = this.backoff.next() ?? MQTT_RECONNECT_MAX_MS;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.stopping) this.client?.reconnect();
@@ -305,13 +308,6 @@ export class MqttLink extends EventEmitter {
     else if (error.code === 5 || error.code === 135) message = `the broker at ${where} does not allow this client to connect; check its access rules and mqtt.username`;
     else if (error.code === 2 || error.code === 133) message = `the broker at ${where} rejected the client id; set mqtt.clientId`;
     else message = `the connection to ${where} failed: ${error.message}; retrying`;
-    this.problem(`${this.options.label}: ${message}`);
-  }
-
-  /** Logs a problem once until it changes or a connection succeeds. */
-  private problem(message: string): void {
-    if (message === this.lastProblem) return;
-    this.lastProblem = message;
-    this.options.log.warn(`MQTT: ${message}.`);
+    this.problems.say(`${this.options.label}: ${message}`);
   }
 }

@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Logger, sentences } from '../logger';
+import { Backoff, LogOnce } from '../retry';
 import { MONITOR_BACKOFF_MAX_S } from '../settings';
 import { OpenWebIfClient } from './client';
 import { isReceiverError } from './errors';
@@ -49,15 +50,20 @@ export class ReceiverMonitor extends EventEmitter {
   private current: ReceiverState = INITIAL_STATE;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private failures = 0;
   /** The poll under way, and the one queued to start after it (shared by every caller meanwhile). */
   private polling: Promise<ReceiverState> | undefined;
   private queued: Promise<ReceiverState> | undefined;
-  private lastErrorText = '';
+  /** Why the last poll failed; null while the box answers. */
+  private error: string | null = null;
+  private readonly problem: LogOnce;
+  /** While unreachable: 1x, 2x, 4x ... the interval, capped. */
+  private readonly backoff: Backoff;
   private pollCount = 0;
 
   constructor(private readonly client: Client, private readonly options: MonitorOptions) {
     super();
+    this.problem = new LogOnce((line) => options.log.warn(line));
+    this.backoff = new Backoff({ firstMs: options.intervalS * 1000, maxMs: Math.max(options.intervalS, MONITOR_BACKOFF_MAX_S) * 1000 });
   }
 
   get state(): ReceiverState {
@@ -66,7 +72,7 @@ export class ReceiverMonitor extends EventEmitter {
 
   /** Why the last poll failed; null while the box answers. */
   get lastError(): string | null {
-    return this.lastErrorText === '' ? null : this.lastErrorText;
+    return this.error;
   }
 
   /** True once a poll has finished, whatever its outcome. */
@@ -109,9 +115,8 @@ export class ReceiverMonitor extends EventEmitter {
   private schedule(): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    // Back off while unreachable: 1x, 2x, 4x ... the interval, capped.
-    const factor = this.failures === 0 ? 1 : Math.min(2 ** (this.failures - 1), MONITOR_BACKOFF_MAX_S / this.options.intervalS);
-    this.timer = setTimeout(() => void this.refresh(), Math.max(this.options.intervalS, this.options.intervalS * factor) * 1000);
+    const delayMs = this.error === null ? this.options.intervalS * 1000 : this.backoff.next() ?? this.options.intervalS * 1000;
+    this.timer = setTimeout(() => void this.refresh(), delayMs);
   }
 
   private async poll(): Promise<ReceiverState> {
@@ -138,16 +143,15 @@ export class ReceiverMonitor extends EventEmitter {
         next.next = null;
       }
       // The warning said "will keep trying": say when that paid off.
-      if (this.lastErrorText !== '') this.options.log.info(`${this.client.label} answers again.`);
-      this.failures = 0;
-      this.lastErrorText = '';
+      if (this.problem.clear()) this.options.log.info(`${this.client.label} answers again.`);
+      this.error = null;
+      this.backoff.reset();
     } catch (error) {
       // A poll refused because commands fill the queue says nothing about the box: skip it.
       if (isReceiverError(error, 'aborted') || isReceiverError(error, 'overloaded') || !this.running) return this.current;
-      this.failures++;
       const message = (error as Error).message;
-      if (message !== this.lastErrorText) this.options.log.warn(sentences(message, 'Will keep trying'));
-      this.lastErrorText = message;
+      this.error = message;
+      this.problem.say(sentences(message, 'Will keep trying'));
       // What the box last said stays (HomeKit shows it as not responding), only reachability flips.
       next = { ...this.current, reachable: false };
     }

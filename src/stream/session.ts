@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Logger, sentences } from '../logger';
+import { Backoff } from '../retry';
 import { ServiceRef } from '../receiver/service-ref';
 import {
   BITRATE_WINDOW_MS, FFMPEG_BACKLOG_GRACE_MS, FFMPEG_BACKLOG_HARD_BYTES, FFMPEG_BACKLOG_SOFT_BYTES, FFMPEG_OUTPUT_STALL_MS, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, STREAM_FIRST_OUTPUT_TIMEOUT_MS,
@@ -140,7 +141,7 @@ export class Session extends EventEmitter {
   private readonly meterOut = new RateMeter(BITRATE_WINDOW_MS);
   private pipe: Pipe | undefined;
   private delivered = false;
-  private reconnectsLeft = UPSTREAM_RECONNECT_ATTEMPTS;
+  private readonly reconnects: Backoff;
   private lingerTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private startTimer: NodeJS.Timeout | undefined;
@@ -151,6 +152,7 @@ export class Session extends EventEmitter {
   constructor(private readonly options: SessionOptions) {
     super();
     this.timing = options.timing ?? STREAM_TIMING;
+    this.reconnects = new Backoff({ firstMs: this.timing.reconnectDelayMs, attempts: UPSTREAM_RECONNECT_ATTEMPTS });
   }
 
   get id(): string {
@@ -370,7 +372,7 @@ export class Session extends EventEmitter {
       if (this.startTimer) clearTimeout(this.startTimer);
     }
     // Only a stretch of healthy streaming earns the reconnect budget back (see the setting).
-    if (now - pipe.outputSince >= this.timing.healthyResetMs) this.reconnectsLeft = UPSTREAM_RECONNECT_ATTEMPTS;
+    if (now - pipe.outputSince >= this.timing.healthyResetMs) this.reconnects.reset();
     const keyframe = this.cache.lastKeyframeOffset;
     const header = keyframe >= 0 && this.waiting.size > 0 ? this.cache.header() : undefined;
     for (const client of [...this.clients]) {
@@ -390,21 +392,20 @@ export class Session extends EventEmitter {
     this.pipe = undefined;
     void pipe?.ffmpeg?.stop();
     this.lastError = error.message;
-    const canReconnect = this.delivered && this.reconnectsLeft > 0 && this.clients.size > 0 && error.kind !== 'auth';
-    if (!canReconnect) {
+    const delay = this.delivered && this.clients.size > 0 && error.kind !== 'auth' ? this.reconnects.next() : undefined;
+    if (delay === undefined) {
       this.options.log.warn(sentences(`Stopped streaming ${this.channel.name}: ${error.message}`));
       this.emit('failure', error);
       void this.stop('error', error);
       return;
     }
-    this.reconnectsLeft--;
     this.restarts++;
-    this.options.log.warn(`${error.message}; reconnecting to ${this.channel.name} (${UPSTREAM_RECONNECT_ATTEMPTS - this.reconnectsLeft} of ${UPSTREAM_RECONNECT_ATTEMPTS}).`);
+    this.options.log.warn(`${error.message}; reconnecting to ${this.channel.name} (${this.reconnects.used} of ${this.reconnects.limit}).`);
     // A fresh pipe starts with PAT, PMT and a keyframe again; a new mode decision is not needed.
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.state !== 'stopped') void this.connect();
-    }, this.timing.reconnectDelayMs);
+    }, delay);
   }
 
   private onClientGone(client: StreamClient, why?: string): void {

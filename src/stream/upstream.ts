@@ -11,6 +11,7 @@ import {
   UPSTREAM_CONNECT_RETRY_DELAY_MS, UPSTREAM_CONNECT_RETRY_WINDOW_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
   UPSTREAM_STALL_TIMEOUT_MS,
 } from '../settings';
+import { Backoff } from '../retry';
 import { StreamError } from './stream-error';
 
 export interface UpstreamOptions {
@@ -38,7 +39,10 @@ export class Upstream extends EventEmitter {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private ended = false;
-  private firstConnectAt = 0;
+  /** The relay refuses connects for a while after the web interface answers: a few tries, a moment apart. */
+  private readonly connectRetries = new Backoff({
+    firstMs: UPSTREAM_CONNECT_RETRY_DELAY_MS, attempts: Math.ceil(UPSTREAM_CONNECT_RETRY_WINDOW_MS / UPSTREAM_CONNECT_RETRY_DELAY_MS),
+  });
   bytes = 0;
   hasData = false;
 
@@ -55,7 +59,6 @@ export class Upstream extends EventEmitter {
   }
 
   start(): void {
-    this.firstConnectAt = Date.now();
     this.connect();
   }
 
@@ -100,11 +103,12 @@ export class Upstream extends EventEmitter {
     if (this.ended) return;
     const refused = error.code === 'ECONNREFUSED';
     // The relay opens its port later than the web interface: retry refused connects for a while.
-    if (refused && !this.hasData && Date.now() - this.firstConnectAt < UPSTREAM_CONNECT_RETRY_WINDOW_MS) {
+    const retryIn = refused && !this.hasData ? this.connectRetries.next() : undefined;
+    if (retryIn !== undefined) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         if (!this.ended) this.connect();
-      }, UPSTREAM_CONNECT_RETRY_DELAY_MS);
+      }, retryIn);
       return;
     }
     if (error.code?.startsWith('HPE_')) {
