@@ -283,6 +283,14 @@ export const SESSION_LINGER_MS = 500;
 export const CLIENT_QUEUE_MAX_BYTES = 4 * 1024 * 1024;
 /** Cached last GOP for joining clients, in bytes: a 2 s GOP at 8 Mbit/s is ~2 MB. */
 export const GOP_CACHE_MAX_BYTES = 6 * 1024 * 1024;
+/** A request head must be complete this long after the connection opened (ms); checked this often (ms). */
+export const LISTENER_HEADERS_TIMEOUT_MS = 10_000;
+export const LISTENER_CHECK_INTERVAL_MS = 1_000;
+/**
+ * Connections one listener holds at once: viewers (10 per channel by default) and players polling
+ * HLS fit many times over; beyond it a flood is refused instead of taking every file descriptor.
+ */
+export const LISTENER_MAX_CONNECTIONS = 1_000;
 /** Longest request path accepted, in characters (a service ref is at most 512, encoded up to 3x). */
 export const REQUEST_PATH_MAX_LENGTH = 1_600;
 /** HLS: 2 s segments (cut at source keyframes, so a 2 s GOP gives 2 s), six in the live window. */

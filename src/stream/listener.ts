@@ -6,6 +6,7 @@ import http, { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { parseListen } from '../config/listen';
+import { LISTENER_CHECK_INTERVAL_MS, LISTENER_HEADERS_TIMEOUT_MS, LISTENER_MAX_CONNECTIONS } from '../settings';
 import { RequestHandler } from './routes';
 
 export interface Listener {
@@ -20,10 +21,15 @@ export interface Listener {
 
 export async function listen(address: string, handler: RequestHandler): Promise<Listener> {
   const { host, port } = parseListen(address);
-  const server = http.createServer(handler);
-  // Live streams never finish: no request timeout. Idle keep-alive sockets still time out.
-  server.requestTimeout = 0;
-  server.headersTimeout = 10_000;
+  const server = http.createServer({
+    // Live streams never finish: no request timeout. A request head must arrive in time, and that
+    // is checked often: Node's default 30 s check lets slow-header clients hold sockets for 40 s.
+    requestTimeout: 0,
+    headersTimeout: LISTENER_HEADERS_TIMEOUT_MS,
+    connectionsCheckingInterval: LISTENER_CHECK_INTERVAL_MS,
+  }, handler);
+  // Past this, new connections are refused at once instead of exhausting file descriptors.
+  server.maxConnections = LISTENER_MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {

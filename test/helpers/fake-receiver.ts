@@ -29,11 +29,15 @@ export type Behaviour =
   /** Packets built by `packet(i)` for i = 0, 1, …, paced. */
   | { kind: 'packets'; packet: (i: number) => Buffer }
   /** Random bytes, paced. */
-  | { kind: 'random' };
+  | { kind: 'random' }
+  /** Accepts the request and never answers (a hung stream server). */
+  | { kind: 'hang' };
 
 export interface FakeReceiver {
   /** Base URL for streamTarget, e.g. http://127.0.0.1:40123 */
   url: string;
+  /** What the next requests get: for one service reference, or for every other one. */
+  setBehaviour(behaviour: Behaviour, ref?: string): void;
   /** Connections opened so far, and how many are open now. */
   readonly connections: number;
   readonly open: number;
@@ -67,14 +71,18 @@ export function tsPacket(pid: number, start: boolean, payload: Buffer, continuit
   return p;
 }
 
-export async function startFakeReceiver(behaviour: Behaviour): Promise<FakeReceiver> {
+export async function startFakeReceiver(initial: Behaviour): Promise<FakeReceiver> {
+  let behaviour = initial;
+  const byRef = new Map<string, Behaviour>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let connections = 0;
-  const server = http.createServer((_request, response) => {
+  const server = http.createServer((request, response) => {
     connections++;
+    const chosen = byRef.get(decodeURIComponent((request.url ?? '/').slice(1))) ?? behaviour;
+    if (chosen.kind === 'hang') return;
     response.writeHead(200, { 'Content-Type': 'video/mp2t' });
-    serve(behaviour, response, timers);
+    serve(chosen, response, timers);
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -84,6 +92,10 @@ export async function startFakeReceiver(behaviour: Behaviour): Promise<FakeRecei
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    setBehaviour(next, ref) {
+      if (ref === undefined) behaviour = next;
+      else byRef.set(ref, next);
+    },
     get connections() {
       return connections;
     },
@@ -97,6 +109,41 @@ export async function startFakeReceiver(behaviour: Behaviour): Promise<FakeRecei
     },
   };
 }
+
+/** A PSI section (table id, a 5-byte extension header and `body`) with its CRC left zero. */
+function section(tableId: number, extension: number, body: number[]): Buffer {
+  const length = 5 + body.length + 4;
+  return Buffer.from([tableId, 0xb0 | (length >> 8), length & 0xff, extension >> 8, extension & 0xff, 0xc1, 0, 0, ...body, 0, 0, 0, 0]);
+}
+
+/** PAT of one program (1) whose PMT is on `pmtPid`. */
+export function patPacket(pmtPid: number, continuity = 0): Buffer {
+  return tsPacket(0, true, Buffer.concat([Buffer.from([0]), section(0x00, 1, [0, 1, 0xe0 | (pmtPid >> 8), pmtPid & 0xff])]), continuity);
+}
+
+/** PMT of program 1 on `pmtPid` listing `streams` ([stream_type, pid]). */
+export function pmtPacket(pmtPid: number, pcrPid: number, streams: Array<[number, number]>, continuity = 0): Buffer {
+  const es = streams.flatMap(([type, pid]) => [type, 0xe0 | (pid >> 8), pid & 0xff, 0xf0, 0]);
+  return tsPacket(pmtPid, true, Buffer.concat([Buffer.from([0]), section(0x02, 1, [0xe0 | (pcrPid >> 8), pcrPid & 0xff, 0xf0, 0, ...es])]), continuity);
+}
+
+/** Malformed streams a broken mux or receiver sends, as packet generators for 'packets'. */
+export const MALFORMED: Record<string, (i: number) => Buffer> = {
+  /** PAT packets that never start a section. */
+  'PSI that never completes': (i) => tsPacket(0, false, Buffer.alloc(184, 0x5a), i),
+  /** A PAT declaring a 4,000-byte section, then its "continuation" forever. */
+  'an impossible section length': (i) => (i % 50 === 0
+    ? tsPacket(0, true, Buffer.from([0, 0x00, 0xbf, 0xa0, ...Buffer.alloc(180, 0x11)]), i)
+    : tsPacket(0, false, Buffer.alloc(184, 0x11), i)),
+  /** A PMT whose video stream is the PMT's own PID. */
+  'a PMT pointing at itself': (i) => (i % 2 === 0 ? patPacket(0x100, i) : pmtPacket(0x100, 0x100, [[0x1b, 0x100], [0x06, 0x101]], i)),
+  /** Valid packets of the capture with a stray byte every 7 packets. */
+  'lost sync': (i) => {
+    const ts = cnews();
+    const p = ts.subarray((i * TS) % (ts.length - TS), ((i * TS) % (ts.length - TS)) + TS);
+    return i % 7 === 0 ? Buffer.concat([p, Buffer.from([0x00])]) : Buffer.from(p);
+  },
+};
 
 /** Writes the behaviour's bytes tick by tick until the client goes away. */
 function serve(behaviour: Behaviour, response: ServerResponse, timers: Set<NodeJS.Timeout>): void {
