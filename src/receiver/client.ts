@@ -346,7 +346,8 @@ export class OpenWebIfClient {
   private transportError(ctx: RequestContext, code: string | undefined): ReceiverError {
     if (code === undefined) return unreachableError(ctx, 'UNKNOWN');
     if (code === 'ETIMEDOUT') return timeoutError(ctx, this.timeoutMs);
-    if (isTlsCode(code)) return tlsError(ctx, code);
+    // EPROTO on an HTTPS request: the port speaks plain HTTP (OpenSSL reads "HTTP/1.1" as a bad record).
+    if (isTlsCode(code) || (code === 'EPROTO' && this.baseUrl.startsWith('https:'))) return tlsError(ctx, code);
     if (code === TOO_LARGE) return protocolError(ctx, `an answer larger than ${OWI_MAX_RESPONSE_BYTES / 1024 / 1024} MB`);
     if (code === 'ERR_BAD_RESPONSE') return protocolError(ctx, 'an answer that was cut off');
     if (code.startsWith('HPE_')) return protocolError(ctx, `not HTTP (${code})`);

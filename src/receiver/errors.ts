@@ -115,9 +115,11 @@ export function isTlsCode(code: string): boolean {
 export function tlsError(ctx: RequestContext, code: string): ReceiverError {
   const hint = /SELF_SIGNED|UNABLE_TO/.test(code)
     ? 'its certificate is self-signed: set allowSelfSigned if you trust this receiver'
-    : /ERR_SSL_/.test(code)
-      ? 'check that the port really serves HTTPS, or turn https off'
-      : 'check the certificate, or set allowSelfSigned if you trust this receiver';
+    : code === 'EPROTO'
+      ? 'the port answers in plain HTTP, not HTTPS: turn https off, or set the port of its HTTPS web interface'
+      : /ERR_SSL_/.test(code)
+        ? 'check that the port really serves HTTPS, or turn https off'
+        : 'check the certificate, or set allowSelfSigned if you trust this receiver';
   return new ReceiverError('tls', `${ctx.receiver} failed the HTTPS check (${code}) for ${ctx.endpoint}: ${hint}.`, { ...ctx, code });
 }
 

@@ -205,7 +205,7 @@ it('answers the settings screen\'s bouquet request from the published homebridge
 
 it('stops cleanly on SIGTERM with no ffmpeg left', async () => {
   // A transcoded stream through the plugin's proxy, so an ffmpeg child runs when Homebridge stops.
-  const proxy = /Serving streams and status on (http:\/\/[0-9.:]+)/.exec(hb.log)?.[1];
+  const proxy = /Serving streams and status on (http:\/\/[0-9.]+:\d+)/.exec(hb.log)?.[1];
   expect(proxy).toBeDefined();
   const response = await fetch(`${proxy}/${DAS_ERSTE_HD}`);
   expect(response.status).toBe(200);

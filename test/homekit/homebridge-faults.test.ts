@@ -74,7 +74,7 @@ it('publishes the accessories and MQTT with the status port taken, naming the po
   await watcher.waitFor('xg2g/fault_box/availability', (p) => p === 'online', 10_000);
   await watcher.waitFor('xg2g/fault_box/power', (p) => p === 'ON', 10_000);
   // The proxy, on its own free port, serves as usual.
-  const proxy = /Serving streams and status on (http:\/\/[0-9.:]+)/.exec(hb.log)?.[1];
+  const proxy = /Serving streams and status on (http:\/\/[0-9.]+:\d+)/.exec(hb.log)?.[1];
   expect((await fetch(`${proxy}/healthz`)).ok).toBe(true);
   await stopHomebridge();
 });

@@ -265,6 +265,13 @@ describe('HTTPS', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('says to turn HTTPS off when the port answers in plain HTTP', async () => {
+    const c = await serve((_req, res) => sendJson(res, STATUS), { https: true });
+    const err = await failure(c.status());
+    expect(err.kind).toBe('tls');
+    expect(err.message).toMatch(/answers in plain HTTP, not HTTPS: turn https off/);
+  });
+
   it('refuses a self-signed certificate unless allowed', async () => {
     server = await startServer((_req, res) => sendJson(res, STATUS), tls);
     client = new OpenWebIfClient({ name: 'Living Room', host: '127.0.0.1', port: server.port, https: true });
