@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigWithWarnings } from '../../src/config';
-import { parseKey } from '../../src/receiver/keys';
+import { KEY_CODES, parseKey } from '../../src/receiver/keys';
 import { PLATFORM_NAME, PLUGIN_NAME, REFRESH_INTERVAL_MAX_S, REFRESH_INTERVAL_MIN_S } from '../../src/settings';
 
 const ROOT = join(__dirname, '..', '..');
@@ -96,10 +96,11 @@ describe('config.schema.json against the validator', () => {
     const block = {
       platform: 'XG2G', name: 'xg2g', receivers: [receiver],
       proxy: { enabled: true, listen: ':18000', publicUrl: 'http://192.168.1.10:18000', maxSessions: 2, maxClients: 10, token: 'abc',
-        audio: { mode: 'auto', bitrate: '192k', channels: 2 }, ffmpegPath: '/usr/bin/ffmpeg' },
+        audio: { mode: 'auto', codec: 'aac', bitrate: '192k', channels: 2 }, ffmpegPath: '/usr/bin/ffmpeg' },
       api: { listen: ':18080' },
-      mqtt: { enabled: false, url: 'mqtt://127.0.0.1:1883', username: 'u', password: 'p', prefix: 'xg2g', discovery: true,
+      mqtt: { enabled: false, url: 'mqtt://127.0.0.1:1883', username: 'u', password: 'p', clientId: 'xg2g', prefix: 'xg2g', discovery: true,
         discoveryPrefix: 'homeassistant', embeddedBroker: { enabled: false, port: 1883 } },
+      epg: { enabled: true },
     };
     // Every schema field is set in the block above, so a missing one here is a field nobody tested.
     const set = (path: string): boolean => path.split('.').reduce<unknown>((node, key) => {
@@ -113,20 +114,62 @@ describe('config.schema.json against the validator', () => {
     expect(config.receivers[0].streamTarget).toBe('http://192.168.1.100:17999');
   });
 
+  // The dropdowns' choices live in the layout (titleMap), so the schema itself can accept every
+  // value the plugin accepts, listed or not.
+  const choices = new Map<string, unknown[]>();
+  const collect = (items: unknown[] = []): void => items.forEach((item) => {
+    if (typeof item !== 'object' || item === null) return;
+    const node = item as { key?: string; titleMap?: Array<{ value: unknown }>; items?: unknown[] };
+    if (node.key && node.titleMap) choices.set(node.key, node.titleMap.map((t) => t.value));
+    collect(node.items);
+  });
+  collect(schema.layout);
+  const accepted = (block: unknown): boolean => {
+    try {
+      return loadConfigWithWarnings({ block, env: {} }).warnings.length === 0;
+    } catch {
+      return false;
+    }
+  };
+
   it('offers choices the validator accepts', () => {
+    expect([...choices.get('receivers[].infoKey')!].sort()).toEqual(Object.keys(KEY_CODES).sort());
+    for (const key of choices.get('receivers[].infoKey')!) expect(() => parseKey(key as string)).not.toThrow();
+    expect(choices.get('receivers[].streamTarget')).toEqual(['8001', '17999', 'auto']);
+    for (const streamTarget of choices.get('receivers[].streamTarget')!) {
+      expect(accepted({ platform: 'XG2G', receivers: [{ host: '10.0.0.2', streamTarget }] })).toBe(true);
+    }
     const r = schema.schema.properties.receivers.items.properties;
-    for (const key of r.infoKey.enum) expect(() => parseKey(key)).not.toThrow();
-    for (const choice of r.streamTarget.oneOf.map((o: { enum: string[] }) => o.enum[0])) {
-      const block = { platform: 'XG2G', receivers: [{ host: '10.0.0.2', streamTarget: choice }] };
-      expect(() => loadConfigWithWarnings({ block, env: {} })).not.toThrow();
-    }
     expect([r.refreshInterval.minimum, r.refreshInterval.maximum]).toEqual([REFRESH_INTERVAL_MIN_S, REFRESH_INTERVAL_MAX_S]);
+    for (const mode of choices.get('proxy.audio.mode')!) expect(accepted({ proxy: { audio: { mode } } })).toBe(true);
+    for (const channels of choices.get('proxy.audio.channels')!) expect(accepted({ proxy: { audio: { channels } } })).toBe(true);
     const audio = schema.schema.properties.proxy.properties.audio.properties;
-    for (const mode of audio.mode.oneOf.map((o: { enum: string[] }) => o.enum[0])) {
-      expect(() => loadConfigWithWarnings({ block: { proxy: { audio: { mode } } }, env: {} })).not.toThrow();
-    }
-    const bitrate = new RegExp(audio.bitrate.pattern);
+    const bitrate = new RegExp(audio.bitrate.pattern, 'u');
     for (const ok of ['32k', '192k', '512k']) expect(bitrate.test(ok)).toBe(true);
     for (const bad of ['31k', '513k', '192', '1000k']) expect(bitrate.test(bad)).toBe(false);
+  });
+
+  it('accepts in its patterns every value the validator accepts, and refuses what it refuses', () => {
+    const r = schema.schema.properties.receivers.items.properties;
+    const audio = schema.schema.properties.proxy.properties.audio.properties;
+    const cases: Array<[string, string, (value: string) => unknown, string[], string[]]> = [
+      ['streamTarget', r.streamTarget.pattern, (streamTarget) => ({ receivers: [{ host: '10.0.0.2', streamTarget }] }),
+        ['8001', '17999', 'auto', 'AUTO', '1', '65535', '00080', 'http://10.0.0.2:8001', 'https://box.local:17999/', 'http://[::1]:8001', 'HTTP://box:8001'],
+        ['0', '65536', '123456', 'http://box:8001/stream', 'ftp://box:8001', 'box:8001', 'http://box:8001?x=1', '']],
+      ['infoKey', r.infoKey.pattern, (infoKey) => ({ receivers: [{ host: '10.0.0.2', infoKey }] }),
+        ['MENU', 'menu', 'KEY_MENU', 'volume_up', 'DIGIT_1', 'KEY_1', '358'],
+        ['MENU KEY', 'KEY-MENU', '']],
+      ['mode', audio.mode.pattern, (mode) => ({ proxy: { audio: { mode } } }), ['auto', 'Always', 'NEVER'], ['sometimes', '']],
+      ['codec', audio.codec.pattern, (codec) => ({ proxy: { audio: { codec } } }), ['aac', 'AAC'], ['mp3', '']],
+      ['bitrate', audio.bitrate.pattern, (bitrate) => ({ proxy: { audio: { bitrate } } }), ['192k', '192K', '0192k'], ['31k', '192']],
+      ['prefix', schema.schema.properties.mqtt.properties.prefix.pattern, (prefix) => ({ mqtt: { prefix } }),
+        ['xg2g', 'home/tv', ' xg2g '], ['/xg2g', 'xg2g/', 'a b', 'a#', '']],
+    ];
+    for (const [field, pattern, block, good, bad] of cases) {
+      const re = new RegExp(pattern, 'u');
+      for (const value of good) expect({ field, value, plugin: accepted(block(value)), schema: re.test(value) }).toEqual({ field, value, plugin: true, schema: true });
+      // '' is left out of the first check: the plugin reads an empty value as "the default".
+      for (const value of bad.filter((v) => v !== '')) expect({ field, value, plugin: accepted(block(value)), schema: re.test(value) }).toEqual({ field, value, plugin: false, schema: false });
+    }
   });
 });
