@@ -42,12 +42,14 @@ export class Served {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<number | null>;
+  private configDir: string | undefined;
 
   /** `config`: a platform block for `--config` (written to a temp file), merged under `env`. */
   constructor(env: NodeJS.ProcessEnv, config?: Record<string, unknown>) {
     const args = [buildServe(), 'serve'];
     if (config) {
-      const file = join(tempDir(), 'config.json');
+      this.configDir = tempDir();
+      const file = join(this.configDir, 'config.json');
       writeFileSync(file, JSON.stringify(config));
       args.push('--config', file);
     }
@@ -61,7 +63,10 @@ export class Served {
     };
     this.child.stdout!.on('data', add);
     this.child.stderr!.on('data', add);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => {
+      if (this.configDir) removeDir(this.configDir);
+      resolve(code);
+    }));
   }
 
   get pid(): number {
