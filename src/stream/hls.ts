@@ -64,7 +64,11 @@ class HlsSession {
 
   constructor(readonly ref: ServiceRef, private readonly options: HlsOptions, private readonly onStop: () => void) {
     this.idleTimer = setTimeout(() => this.onIdle(), options.idleMs);
-    const joined = options.join(ref, this.sink(), 'HLS segmenter');
+  }
+
+  /** Joins the channel's TS session; a refusal (the tuner limit) stops this session at once. */
+  start(): void {
+    const joined = this.options.join(this.ref, this.sink(), 'HLS segmenter');
     if (joined instanceof StreamError) this.fail(joined);
     else this.client = joined;
   }
@@ -191,8 +195,9 @@ export class HlsManager {
       const created: HlsSession = new HlsSession(ref, this.options, () => {
         if (this.sessions.get(id) === created) this.sessions.delete(id);
       });
-      // A session that could not join (tuner limit) is stopped already and is not kept.
-      if (!created.stopped) this.sessions.set(id, created);
+      // A session that cannot join (the tuner limit) stops at once and removes itself again.
+      this.sessions.set(id, created);
+      created.start();
       session = created;
     }
     const hls = session;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeLeftoverHlsFolders } from '../../src/stream/hls';
 import { probe } from '../helpers/ffprobe';
-import { DAS_ERSTE_HD, fetchBytes, processAlive, Stack, startStack, until } from '../helpers/stack';
+import { DAS_ERSTE_HD, fetchBytes, processAlive, Stack, startStack, until, ZDF_HD } from '../helpers/stack';
 
 describe('HLS', () => {
   let stack: Stack;
@@ -78,5 +78,20 @@ it('removes the segment folders an earlier version left behind, and nothing else
     expect(readdirSync(dir).sort()).toEqual(['other', 'xg2g-simulator-cache']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('answers HLS at the tuner limit with 503 at once, keeping no HLS session for it', async () => {
+  const stack = await startStack({ proxy: { maxSessions: 1 } });
+  try {
+    const holding = fetchBytes(`${stack.url}/${DAS_ERSTE_HD}`, 300_000, 20_000);
+    await until(() => stack.app.receivers[0].sessions.list().length === 1, 10_000, 'the first channel');
+    const hls = await fetchBytes(`${stack.url}/hls/${ZDF_HD}/index.m3u8`, Infinity, 10_000);
+    expect(hls.status).toBe(503);
+    expect(hls.body.toString()).toMatch(/all 1 tuners are in use/);
+    expect(stack.app.receivers[0].hls.count).toBe(0);
+    await holding;
+  } finally {
+    await stack.stop();
   }
 });
