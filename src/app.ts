@@ -29,8 +29,6 @@ export interface AppOptions {
 
 export class App {
   readonly receivers: ReceiverRuntime[] = [];
-  /** Settings whose part could not start (e.g. `api.listen` when its port is taken). */
-  readonly problems: string[] = [];
   private proxyListener: Listener | undefined;
   private apiListener: Listener | undefined;
   private readonly abort = new AbortController();
@@ -119,7 +117,6 @@ export class App {
       this.log.info(`Serving streams and status on ${listener.where}.`);
       return listener;
     } catch (error) {
-      this.problems.push(setting);
       this.log.error(`${part} is off: ${listenFailure(address, error as NodeJS.ErrnoException)}; set ${setting} (${variable}) to a free port and restart. Everything else runs on.`);
       return undefined;
     }

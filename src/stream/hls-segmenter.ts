@@ -35,7 +35,6 @@ export class HlsSegmenter {
   private startPts: number | undefined;
   private startedAt = 0;
   private nextSequence = 0;
-  private readonly listeners: Array<() => void> = [];
 
   /** Segments listed in the playlist (the live window), oldest first. */
   get listed(): HlsSegment[] {
@@ -45,11 +44,6 @@ export class HlsSegmenter {
   /** A segment by file name, while it is kept (the window plus one behind it). */
   segment(name: string): HlsSegment | undefined {
     return this.segments.find((s) => segmentName(s.sequence) === name);
-  }
-
-  /** Calls `listener` once when the next segment is complete. */
-  onSegment(listener: () => void): void {
-    this.listeners.push(listener);
   }
 
   /** Takes whole TS packets (as a stream client gets them). */
@@ -95,7 +89,6 @@ export class HlsSegmenter {
       const head = [patPacket, pmtPacket].filter((p): p is Buffer => p !== undefined);
       this.segments.push({ sequence: this.nextSequence++, duration: this.duration(pts), data: Buffer.concat([...head, ...this.current]) });
       if (this.segments.length > HLS_LIST_SIZE + 1) this.segments.shift();
-      for (const listener of this.listeners.splice(0)) listener();
     }
     this.opened = true;
     this.current = [];

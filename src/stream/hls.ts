@@ -58,8 +58,8 @@ class HlsSession {
   private client: StreamClient | undefined;
   /** Requests being answered: a player waiting for the first segment is not idle. */
   private pending = 0;
-  /** Wakes the requests waiting for the first segment when the session fails or stops. */
-  private readonly wake: Array<() => void> = [];
+  /** Requests waiting for the first segment, woken when it is there or the session stops. */
+  private waiters: Array<() => void> = [];
   stopped = false;
 
   constructor(readonly ref: ServiceRef, private readonly options: HlsOptions, private readonly onStop: () => void) {
@@ -103,8 +103,7 @@ class HlsSession {
         reject(new StreamError('upstream', `no HLS segment of ${this.channelName} within ${HLS_READY_TIMEOUT_MS / 1000} s`));
       }, HLS_READY_TIMEOUT_MS);
       if (this.stopped) return done();
-      this.segmenter.onSegment(done);
-      this.wake.push(done);
+      this.waiters.push(done);
     });
   }
 
@@ -120,8 +119,14 @@ class HlsSession {
     this.stopped = true;
     clearTimeout(this.idleTimer);
     this.client?.end();
-    for (const wake of this.wake.splice(0)) wake();
+    this.wakeWaiters();
     this.onStop();
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   private fail(error: StreamError): void {
@@ -156,6 +161,7 @@ class HlsSession {
       write: (data) => {
         begun = true;
         this.segmenter.push(data);
+        if (this.waiters.length > 0 && this.segmenter.listed.length > 0) this.wakeWaiters();
       },
       end: (error) => {
         close();

@@ -42,6 +42,12 @@ afterAll(async () => {
   removeBuild();
 });
 
+/** RSS after the first round, once freed buffers had 5 s to be collected. */
+async function settled(): Promise<number> {
+  await new Promise((r) => setTimeout(r, 5_000));
+  return served.rssMb();
+}
+
 /** The process's own view of its memory (heap and buffers: what a leak would grow). */
 async function memory(): Promise<{ rssMb: number; heapUsedMb: number; externalMb: number }> {
   return JSON.parse(await (await fetch(`${base}/api/status`)).text()).memory;
@@ -73,7 +79,7 @@ it('serves many viewers over four channels from four upstreams, and gives everyt
   const count = scale(20, 200);
   const seconds = scale(4, 20);
   await viewersRound(count, seconds);
-  const warm = { rss: await settles(() => served.rssMb(), 0, 5_000), memory: await memory() };
+  const warm = { rss: await settled(), memory: await memory() };
   const round = await viewersRound(count, seconds);
   const rss = await settles(() => served.rssMb(), warm.rss * 1.2);
   const fds = await settles(() => served.fds(), baseline.fds + 2);
@@ -119,7 +125,7 @@ it('answers a storm of connections at the tuner limit with 503, holding no tuner
   const total = scale(200, 3_000);
   const perSecond = scale(200, 1_000);
   await stormRound(Math.ceil(total / 4), perSecond);
-  const warm = { rss: await settles(() => served.rssMb(), 0, 5_000), memory: await memory() };
+  const warm = { rss: await settled(), memory: await memory() };
   const round = await stormRound(total, perSecond);
   const rss = await settles(() => served.rssMb(), warm.rss * 1.2);
   const fds = await settles(() => served.fds(), baseline.fds + 2);
