@@ -58,7 +58,7 @@ export class ReceiverMonitor extends EventEmitter {
   private readonly problem: LogOnce;
   /** While unreachable: 1x, 2x, 4x ... the interval, capped. */
   private readonly backoff: Backoff;
-  private pollCount = 0;
+  private everPolled = false;
 
   constructor(private readonly client: Client, private readonly options: MonitorOptions) {
     super();
@@ -77,7 +77,7 @@ export class ReceiverMonitor extends EventEmitter {
 
   /** True once a poll has finished, whatever its outcome. */
   get polled(): boolean {
-    return this.pollCount > 0;
+    return this.everPolled;
   }
 
   start(): void {
@@ -155,7 +155,7 @@ export class ReceiverMonitor extends EventEmitter {
       // What the box last said stays (HomeKit shows it as not responding), only reachability flips.
       next = { ...this.current, reachable: false };
     }
-    this.pollCount++;
+    this.everPolled = true;
     this.publish(next);
     return this.current;
   }

@@ -58,6 +58,8 @@ class HlsSession {
   private client: StreamClient | undefined;
   /** Requests being answered: a player waiting for the first segment is not idle. */
   private pending = 0;
+  /** RFC 6381 codec names, read once from the first segment (a channel keeps its codecs). */
+  private codecs: string[] | undefined;
   /** Requests waiting for the first segment, woken when it is there or the session stops. */
   private waiters: Array<() => void> = [];
   stopped = false;
@@ -109,9 +111,9 @@ class HlsSession {
 
   masterPlaylist(query: string): string {
     const first = this.segmenter.listed[0];
-    const codecs = first ? segmentCodecs(first.data).codecs : [];
+    if (first) this.codecs ??= segmentCodecs(first.data).codecs;
     const bandwidth = Math.max(0, ...this.segmenter.listed.map((s) => Math.round((s.data.length * 8) / Math.max(s.duration, 0.1))));
-    return masterPlaylist(bandwidth, codecs, `${HLS_MEDIA_PLAYLIST}${query}`);
+    return masterPlaylist(bandwidth, this.codecs ?? [], `${HLS_MEDIA_PLAYLIST}${query}`);
   }
 
   stop(): void {
