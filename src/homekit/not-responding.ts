@@ -7,8 +7,9 @@
 import type { HAP, PlatformAccessory } from 'homebridge';
 
 export function markNotResponding(hap: HAP, accessories: readonly PlatformAccessory[]): void {
+  const notResponding = (): Error => new hap.HapStatusError(hap.HAPStatus.SERVICE_COMMUNICATION_FAILURE);
   const fail = (): never => {
-    throw new hap.HapStatusError(hap.HAPStatus.SERVICE_COMMUNICATION_FAILURE);
+    throw notResponding();
   };
   for (const accessory of accessories) {
     for (const service of accessory.services) {
@@ -19,7 +20,7 @@ export function markNotResponding(hap: HAP, accessories: readonly PlatformAccess
         if (!perms.includes(hap.Perms.NOTIFY) && !perms.includes(hap.Perms.PAIRED_WRITE)) continue;
         characteristic.onGet(fail);
         if (perms.includes(hap.Perms.PAIRED_WRITE)) characteristic.onSet(fail);
-        characteristic.updateValue(new hap.HapStatusError(hap.HAPStatus.SERVICE_COMMUNICATION_FAILURE));
+        characteristic.updateValue(notResponding());
       }
     }
   }
