@@ -251,6 +251,19 @@ export const FFMPEG_BACKLOG_GRACE_MS = 3_000;
  */
 export const FFMPEG_OUTPUT_STALL_MS = 5_000;
 
+/**
+ * The audio splice (stream/splice/). A source PTS further than this from the duration fed so far
+ * re-anchors the track's clock, in 90 kHz ticks: 1 ms, above rounding (±1 tick per frame at
+ * 44.1 kHz), far below a lost frame (AC-3: 32 ms).
+ */
+export const SPLICE_ANCHOR_TOLERANCE_TICKS = 90;
+/** Samples of delay ffmpeg's native AAC encoder puts in front (its initial_padding). */
+export const SPLICE_ENCODER_PRIMING_SAMPLES = 1024;
+/** Largest audio PES the splice assembles, in bytes: a DVB audio PES is a few kB. */
+export const SPLICE_PES_MAX_BYTES = 64 * 1024;
+/** Bytes of a track scanned without finding one frame before it is handed to the full remux. */
+export const SPLICE_UNSYNCED_MAX_BYTES = 64 * 1024;
+
 // ---------------------------------------------------------------------------------------------
 // Stream proxy
 // ---------------------------------------------------------------------------------------------

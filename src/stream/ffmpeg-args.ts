@@ -49,3 +49,21 @@ export function remuxArgs(options: RemuxOptions): string[] {
     '-f', 'mpegts', 'pipe:1',
   ];
 }
+
+/**
+ * The splice's encoder: one track's elementary stream in (whole frames, raw `format`), ADTS AAC-LC
+ * out, each frame flushed as it is made. A raw stream needs no probing beyond its first frame, so
+ * the smallest probe starts output in about 0.1 s (mostly process start-up).
+ */
+export function audioEncodeArgs(format: string, audio: AudioOptions): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-probesize', '32', '-analyzeduration', '0',
+    '-f', format, '-i', 'pipe:0',
+    '-map', '0:a:0',
+    '-c:a', audio.codec, '-b:a', audio.bitrate, '-ac', String(audio.channels),
+    '-af', 'aresample=rematrix_maxval=1.0',
+    '-flush_packets', '1',
+    '-f', 'adts', 'pipe:1',
+  ];
+}
