@@ -6,39 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { silentLogger } from '../../../src/logger';
-import { AudioSplice, splicedStreams } from '../../../src/stream/splice/audio-splice';
 import { TsInspector } from '../../../src/stream/ts-inspector';
 import { probe } from '../../helpers/ffprobe';
 import { SAMPLES } from '../../helpers/samples';
+import { Spliced, spliceCapture } from '../../helpers/splice';
 import { continuityErrors, crcMpeg, packetsOf, pidHashes, pmtSections } from '../../helpers/ts-check';
 
 const run = promisify(execFile);
-const AUDIO = { codec: 'aac' as const, bitrate: '192k', channels: 2 };
-
-export interface Spliced { input: Buffer; output: Buffer; inspector: TsInspector; trackPids: number[]; splice: AudioSplice }
-
-/** Pushes a capture through the splice in socket-sized chunks, paced so the AAC interleaves. */
-export async function spliceCapture(file: Buffer, program?: number): Promise<Spliced> {
-  const inspector = new TsInspector(program);
-  inspector.push(file);
-  const pmt = inspector.pmt!;
-  const failures: string[] = [];
-  const splice = new AudioSplice({
-    pmtPid: inspector.pmtPid!, pmt, reencodeAac: false, ffmpegPath: 'ffmpeg', audio: AUDIO, label: 'test', log: silentLogger,
-    onFailure: (e) => failures.push(e.message), onUnsupported: (why) => failures.push(why),
-  });
-  const out: Buffer[] = [];
-  const chunk = 188 * 64;
-  for (let i = 0; i < file.length; i += chunk) {
-    out.push(splice.push(file.subarray(i, i + chunk)));
-    await new Promise((r) => setTimeout(r, 3));
-  }
-  out.push(await splice.finish());
-  expect(failures).toEqual([]);
-  return { input: file, output: Buffer.concat(out), inspector, trackPids: splicedStreams(pmt, false).map((s) => s.pid), splice };
-}
-
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'xg2g-splice-')); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
