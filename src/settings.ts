@@ -259,6 +259,8 @@ export const FFMPEG_OUTPUT_STALL_MS = 5_000;
 export const SPLICE_ANCHOR_TOLERANCE_TICKS = 90;
 /** Samples of delay ffmpeg's native AAC encoder puts in front (its initial_padding). */
 export const SPLICE_ENCODER_PRIMING_SAMPLES = 1024;
+/** Encoder restarts one splice makes before a failure ends the pipe (and the session reconnects). */
+export const SPLICE_ENCODER_RESTARTS = 3;
 /** Largest audio PES the splice assembles, in bytes: a DVB audio PES is a few kB. */
 export const SPLICE_PES_MAX_BYTES = 64 * 1024;
 /** Bytes of a track scanned without finding one frame before it is handed to the full remux. */

@@ -148,6 +148,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvOverlay {
       set('XG2G_ENABLE_AUDIO_TRANSCODING', ['proxy', 'audio'], 'mode', on ? 'auto' : 'never');
     }
   }
+  simple('XG2G_AUDIO_ENGINE', ['proxy', 'audio'], 'engine');
   simple('XG2G_AUDIO_CODEC', ['proxy', 'audio'], 'codec');
   simple('XG2G_AUDIO_BITRATE', ['proxy', 'audio'], 'bitrate');
   simple('XG2G_AUDIO_CHANNELS', ['proxy', 'audio'], 'channels');

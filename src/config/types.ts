@@ -5,6 +5,7 @@
  */
 
 export type AudioMode = 'auto' | 'always' | 'never';
+
 export type AudioChannels = 1 | 2 | 6;
 
 export interface ReceiverConfig {
@@ -31,8 +32,12 @@ export interface ReceiverConfig {
   refreshInterval: number;
 }
 
+/** How transcoded audio is made: `splice` re-encodes only the audio tracks, `ffmpeg` remuxes the whole stream. */
+export type AudioEngine = 'splice' | 'ffmpeg';
+
 export interface AudioConfig {
   mode: AudioMode;
+  engine: AudioEngine;
   codec: 'aac';
   /** ffmpeg bitrate form, e.g. '192k'. */
   bitrate: string;

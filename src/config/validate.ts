@@ -14,12 +14,13 @@ import {
 } from '../settings';
 import { keyName, parseKey } from '../receiver/keys';
 import { parseListen } from './listen';
-import type { AudioChannels, AudioMode, Config, MqttConfig, ProxyConfig, ReceiverConfig } from './types';
+import type { AudioChannels, AudioEngine, AudioMode, Config, MqttConfig, ProxyConfig, ReceiverConfig } from './types';
 import { isPlainObject, show, toBoolean } from './values';
 
 /** Keys Homebridge itself puts into a platform block: accepted without a warning. */
 const HOMEBRIDGE_KEYS = ['platform', '_bridge'];
 const AUDIO_MODES: readonly AudioMode[] = ['auto', 'always', 'never'];
+const AUDIO_ENGINES: readonly AudioEngine[] = ['splice', 'ffmpeg'];
 const AUDIO_CHANNEL_COUNTS: readonly number[] = [1, 2, 6];
 const MQTT_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:'];
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?$/;
@@ -266,10 +267,13 @@ function buildProxy(root: Record<string, unknown>, c: Checker): ProxyConfig {
   if (/\s/.test(token)) c.error('proxy.token', 'must not contain spaces (it goes into URLs)');
 
   const audioRaw = c.section(raw, 'audio', path);
-  c.unknownKeys(audioRaw, 'proxy.audio', ['mode', 'codec', 'bitrate', 'channels']);
+  c.unknownKeys(audioRaw, 'proxy.audio', ['mode', 'engine', 'codec', 'bitrate', 'channels']);
   const modeRaw = c.str(audioRaw, 'mode', 'proxy.audio', 'auto').toLowerCase();
   const mode: AudioMode = (AUDIO_MODES as readonly string[]).includes(modeRaw) ? (modeRaw as AudioMode) : 'auto';
   if (mode !== modeRaw) c.error('proxy.audio.mode', `${show(modeRaw)} is not one of auto, always, never`);
+  const engineRaw = c.str(audioRaw, 'engine', 'proxy.audio', 'splice').toLowerCase();
+  const engine: AudioEngine = (AUDIO_ENGINES as readonly string[]).includes(engineRaw) ? (engineRaw as AudioEngine) : 'splice';
+  if (engine !== engineRaw) c.error('proxy.audio.engine', `${show(engineRaw)} is not one of splice, ffmpeg`);
   const codecRaw = c.str(audioRaw, 'codec', 'proxy.audio', AUDIO_CODEC_DEFAULT).toLowerCase();
   if (codecRaw !== 'aac') c.error('proxy.audio.codec', `${show(codecRaw)} is not supported (only aac)`);
   let bitrate = c.str(audioRaw, 'bitrate', 'proxy.audio', AUDIO_BITRATE_DEFAULT).toLowerCase();
@@ -289,7 +293,7 @@ function buildProxy(root: Record<string, unknown>, c: Checker): ProxyConfig {
   const ffmpegPath = c.str(raw, 'ffmpegPath', path, '');
   return {
     enabled, listen, publicUrl, maxSessions, maxClients, token,
-    audio: { mode, codec: 'aac', bitrate, channels: channels as AudioChannels },
+    audio: { mode, engine, codec: 'aac', bitrate, channels: channels as AudioChannels },
     ffmpegPath,
   };
 }

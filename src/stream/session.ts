@@ -11,6 +11,7 @@
  *   'stopped' (reason: string)
  */
 import { EventEmitter } from 'node:events';
+import type { AudioEngine, AudioMode } from '../config/types';
 import { Logger, sentences } from '../logger';
 import { Backoff } from '../retry';
 import { ServiceRef } from '../receiver/service-ref';
@@ -27,11 +28,12 @@ import { KeyframeGate } from './keyframe-gate';
 import { RateMeter } from './rate-meter';
 import { StreamClient } from './stream-client';
 import { StreamError } from './stream-error';
+import { AudioSplice, splicedStreams } from './splice/audio-splice';
 import { pmtNeedsTranscode } from './ts';
 import { TsInspector } from './ts-inspector';
 import { Upstream } from './upstream';
 
-export type AudioMode = 'auto' | 'always' | 'never';
+export type { AudioEngine, AudioMode } from '../config/types';
 export type SessionMode = 'passthrough' | 'transcode';
 export type SessionState = 'starting' | 'running' | 'stopped';
 
@@ -79,7 +81,7 @@ export interface SessionOptions {
   password?: string;
   allowSelfSigned?: boolean;
   userAgent: string;
-  audio: AudioOptions & { mode: AudioMode };
+  audio: AudioOptions & { mode: AudioMode; engine: AudioEngine };
   /** '' when no ffmpeg was found: channels that need it fail with that reason. */
   ffmpegPath: string;
   maxClients: number;
@@ -105,6 +107,10 @@ export interface SessionStatus {
   restarts: number;
   lastError: string | null;
   ffmpegPid: number | null;
+  /** How the audio is transcoded; null in passthrough. */
+  engine: AudioEngine | null;
+  /** Why the full remux runs although the splice was asked for; null otherwise. */
+  engineReason: string | null;
 }
 
 /** Everything that belongs to one upstream connection; replaced as a whole on reconnect. */
@@ -112,6 +118,8 @@ interface Pipe {
   upstream: Upstream;
   inspector: TsInspector;
   gate: KeyframeGate;
+  /** The transcoder of this pipe: the audio splice, or ffmpeg remuxing everything. */
+  splice?: AudioSplice;
   ffmpeg?: FfmpegProcess;
   /** When this pipe first delivered output (Date.now()); undefined until then. */
   outputSince?: number;
@@ -132,6 +140,8 @@ export class Session extends EventEmitter {
   bytesOut = 0;
   restarts = 0;
   lastError: string | null = null;
+  engine: AudioEngine | null = null;
+  engineReason: string | null = null;
 
   private readonly clients = new Set<StreamClient>();
   /** Clients that have not received a clean start (PAT, PMT, keyframe) yet. */
@@ -167,8 +177,15 @@ export class Session extends EventEmitter {
     return this.clients.size;
   }
 
+  /** The first ffmpeg of the session (the remux, or the splice's first encoder). */
   get ffmpegPid(): number | undefined {
-    return this.pipe?.ffmpeg?.running ? this.pipe.ffmpeg.pid : undefined;
+    return this.ffmpegPids[0];
+  }
+
+  get ffmpegPids(): number[] {
+    const { ffmpeg, splice } = this.pipe ?? {};
+    if (splice) return splice.pids;
+    return ffmpeg?.running && ffmpeg.pid !== undefined ? [ffmpeg.pid] : [];
   }
 
   start(): void {
@@ -216,6 +233,8 @@ export class Session extends EventEmitter {
       restarts: this.restarts,
       lastError: this.lastError,
       ffmpegPid: this.ffmpegPid ?? null,
+      engine: this.mode === 'transcode' ? this.engine : null,
+      engineReason: this.engineReason,
     };
   }
 
@@ -232,7 +251,7 @@ export class Session extends EventEmitter {
     this.pipe = undefined;
     pipe?.upstream.close();
     for (const client of [...this.clients]) client.end(error);
-    await pipe?.ffmpeg?.stop();
+    await Promise.all([pipe?.ffmpeg?.stop(), pipe?.splice?.stop()]);
     this.emit('stopped', reason);
   }
 
@@ -290,15 +309,60 @@ export class Session extends EventEmitter {
     const packets = pipe.inspector.push(chunk);
     if (packets.length === 0) return;
     pipe.upstream.markData();
-    const passed = pipe.gate.pass(packets);
-    if (passed.length === 0) return;
-    if (!pipe.ffmpeg && this.mode === null) this.chooseMode(pipe);
-    if (this.mode === 'transcode' && !pipe.ffmpeg) {
-      this.startFfmpeg(pipe);
+    // The transcoder starts as soon as the PMT is known: its start-up overlaps the wait for a keyframe.
+    if (this.mode === null && pipe.inspector.pmt) this.chooseMode(pipe);
+    if (this.mode === 'transcode' && !pipe.ffmpeg && !pipe.splice && pipe.inspector.pmt) {
+      this.startTranscoder(pipe);
       if (this.pipe !== pipe) return;
     }
-    if (pipe.ffmpeg) this.feedFfmpeg(pipe, passed);
+    const passed = pipe.gate.pass(packets);
+    if (passed.length === 0) return;
+    if (pipe.splice) this.deliver(pipe, pipe.splice.push(passed));
+    else if (pipe.ffmpeg) this.feedFfmpeg(pipe, passed);
     else this.deliver(pipe, passed);
+  }
+
+  private startTranscoder(pipe: Pipe): void {
+    if (this.options.ffmpegPath === '') {
+      pipe.upstream.close();
+      this.onPipeEnd(new StreamError('ffmpeg', `${this.channel.name} needs its audio converted to AAC, and ffmpeg is not installed: install ffmpeg (e.g. "apt install ffmpeg") or set proxy.ffmpegPath`));
+      return;
+    }
+    const { inspector } = pipe;
+    const reencodeAac = this.options.audio.mode === 'always';
+    const spliceable = inspector.pmtPid !== undefined && splicedStreams(inspector.pmt!, reencodeAac).length > 0;
+    if (this.options.audio.engine === 'ffmpeg' || this.engineReason !== null || !spliceable) {
+      this.engine = 'ffmpeg';
+      this.startFfmpeg(pipe);
+      return;
+    }
+    this.engine = 'splice';
+    pipe.splice = new AudioSplice({
+      pmtPid: inspector.pmtPid!,
+      pmt: inspector.pmt!,
+      reencodeAac,
+      ffmpegPath: this.options.ffmpegPath,
+      audio: this.options.audio,
+      label: this.channel.name,
+      log: this.options.log,
+      onFailure: (error) => {
+        if (this.pipe !== pipe) return;
+        pipe.upstream.close();
+        this.onPipeEnd(error);
+      },
+      onUnsupported: (reason) => this.fallBackToRemux(pipe, reason),
+    });
+  }
+
+  /** The splice cannot handle this channel's audio: ffmpeg remuxes the rest of the stream instead. */
+  private fallBackToRemux(pipe: Pipe, reason: string): void {
+    if (this.pipe !== pipe || !pipe.splice) return;
+    this.engineReason = `${reason}; using the full ffmpeg remux instead`;
+    this.options.log.warn(sentences(`${this.channel.name}: ${this.engineReason}`));
+    void pipe.splice.stop();
+    pipe.splice = undefined;
+    this.engine = 'ffmpeg';
+    this.startFfmpeg(pipe);
   }
 
   private chooseMode(pipe: Pipe): void {
@@ -315,11 +379,6 @@ export class Session extends EventEmitter {
   }
 
   private startFfmpeg(pipe: Pipe): void {
-    if (this.options.ffmpegPath === '') {
-      pipe.upstream.close();
-      this.onPipeEnd(new StreamError('ffmpeg', `${this.channel.name} needs its audio converted to AAC, and ffmpeg is not installed: install ffmpeg (e.g. "apt install ffmpeg") or set proxy.ffmpegPath`));
-      return;
-    }
     const ffmpeg = new FfmpegProcess(this.options.ffmpegPath, remuxArgs({ program: pipe.inspector.pmt?.program, audio: this.options.audio }), {
       label: this.channel.name,
       log: (line) => this.options.log.warn(line),
@@ -391,6 +450,7 @@ export class Session extends EventEmitter {
     const pipe = this.pipe;
     this.pipe = undefined;
     void pipe?.ffmpeg?.stop();
+    void pipe?.splice?.stop();
     this.lastError = error.message;
     const delay = this.delivered && this.clients.size > 0 && error.kind !== 'auth' ? this.reconnects.next() : undefined;
     if (delay === undefined) {

@@ -30,7 +30,7 @@ const livingRoom = {
   }],
   proxy: {
     enabled: true, listen: ':18000', publicUrl: '', maxSessions: 2, token: '',
-    audio: { mode: 'auto', codec: 'aac', bitrate: '192k', channels: 2 }, ffmpegPath: '',
+    audio: { mode: 'auto', engine: 'splice', codec: 'aac', bitrate: '192k', channels: 2 }, ffmpegPath: '',
   },
   api: { listen: ':18080' },
   mqtt: {
@@ -47,7 +47,7 @@ describe('defaults', () => {
       receivers: [],
       proxy: {
         enabled: true, listen: ':18000', publicUrl: '', maxSessions: null, maxClients: 10, token: '',
-        audio: { mode: 'auto', codec: 'aac', bitrate: '192k', channels: 2 }, ffmpegPath: '',
+        audio: { mode: 'auto', engine: 'splice', codec: 'aac', bitrate: '192k', channels: 2 }, ffmpegPath: '',
       },
       api: { listen: ':18080' },
       mqtt: {
@@ -229,7 +229,7 @@ describe('environment over file over defaults', () => {
       }],
       proxy: {
         enabled: true, listen: '[::1]:18001', publicUrl: 'https://tv.example.org/xg2g', maxSessions: 3,
-        maxClients: 10, token: 'tok123', audio: { mode: 'never', codec: 'aac', bitrate: '320k', channels: 6 },
+        maxClients: 10, token: 'tok123', audio: { mode: 'never', engine: 'splice', codec: 'aac', bitrate: '320k', channels: 6 },
         ffmpegPath: '/opt/ffmpeg/bin/ffmpeg',
       },
       api: { listen: '127.0.0.1:18081' },

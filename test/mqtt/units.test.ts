@@ -165,7 +165,7 @@ describe('payloads', () => {
   it('rounds bitrates so jitter is no change, and sums sessions', () => {
     const status: SessionStatus = {
       id: 'a', channel: { name: 'ZDF HD', ref: ZDF.ref.ref }, state: 'running', mode: 'transcode', codecsIn: ['h264', 'ac3'], codecsOut: ['h264', 'aac'],
-      clients: 2, bytesIn: 0, bytesOut: 0, bitrateIn: 8_000_400, bitrateOut: 8_100_499, startedAt: '2024-01-01T00:00:00.000Z', restarts: 0, lastError: null, ffmpegPid: 42,
+      clients: 2, bytesIn: 0, bytesOut: 0, bitrateIn: 8_000_400, bitrateOut: 8_100_499, startedAt: '2024-01-01T00:00:00.000Z', restarts: 0, lastError: null, ffmpegPid: 42, engine: 'splice', engineReason: null,
     };
     const one = streamPayload(status);
     expect(one).toMatchObject({ bitrate_in: 8_000_000, bitrate_out: 8_100_000, clients: 2, mode: 'transcode', codecs_out: ['h264', 'aac'] });

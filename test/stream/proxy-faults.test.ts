@@ -19,9 +19,19 @@ afterEach(async () => {
   fake = undefined;
 });
 
-it('answers 502 with a sentence when ffmpeg produces nothing (AC-3 announced, absent), freeing ffmpeg and the tuner', async () => {
+it('serves the picture of a channel that announces AC-3 but carries none (splice)', async () => {
   fake = await startFakeReceiver({ kind: 'no-audio' });
   stack = await startStack({ receiver: { streamTarget: fake.url }, app: { streamTiming: { firstOutputMs: 3_000 } } });
+  const response = await fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 300_000, 20_000);
+  expect(response.status).toBe(200);
+  const streams = await probe(response.body);
+  expect(streams.filter((s) => s.codec_type === 'video').map((s) => s.codec_name)).toEqual(['h264']);
+  expect(stack.logs.filter((l) => l.startsWith('warn') || l.startsWith('error'))).toEqual([]);
+});
+
+it('answers 502 with a sentence when the ffmpeg remux produces nothing (AC-3 announced, absent), freeing ffmpeg and the tuner', async () => {
+  fake = await startFakeReceiver({ kind: 'no-audio' });
+  stack = await startStack({ receiver: { streamTarget: fake.url }, proxy: { audio: { engine: 'ffmpeg' } }, app: { streamTiming: { firstOutputMs: 3_000 } } });
   const pids: number[] = [];
   const watch = setInterval(() => {
     const pid = stack?.app.receivers[0].sessions.list()[0]?.ffmpegPid;
@@ -70,8 +80,30 @@ it('rides out a receiver burst of 8 MB at the start of a transcoded channel', as
   expect(stack.logs.filter((l) => l.includes('cannot keep up'))).toEqual([]);
 });
 
-it('replaces an ffmpeg that stops producing output (SIGSTOP) while the viewer stays connected', async () => {
+it('replaces an audio encoder that stops producing output (SIGSTOP) without reconnecting, the viewer staying connected', async () => {
   stack = await startStack();
+  let bytes = 0;
+  const request = http.get(streamUrl(stack, DAS_ERSTE_HD), (response) => response.on('data', (chunk: Buffer) => void (bytes += chunk.length)));
+  request.on('error', () => undefined);
+  try {
+    const session = (): Session | undefined => stack!.app.receivers[0].sessions.list()[0];
+    await until(() => session()?.ffmpegPids.length === 2 && bytes > 100_000, 15_000, 'the stream');
+    const [stopped, other] = session()!.ffmpegPids;
+    process.kill(stopped, 'SIGSTOP');
+    await until(() => session()?.ffmpegPids.length === 2 && !session()!.ffmpegPids.includes(stopped), 20_000, 'a new encoder');
+    expect(session()!.ffmpegPids).toContain(other);
+    expect(session()!.restarts).toBe(0);
+    const before = bytes;
+    await until(() => bytes > before + 100_000, 15_000, 'the stream to go on');
+    await until(() => !processAlive(stopped), 5_000, 'the stopped ffmpeg to be killed');
+    expect(stack.logs.some((l) => /ffmpeg stopped producing output for 5 s on the ac3 audio \(deu\) of Das Erste HD; restarting that encoder \(1 of 3\)/.test(l))).toBe(true);
+  } finally {
+    request.destroy();
+  }
+});
+
+it('replaces a remuxing ffmpeg that stops producing output (SIGSTOP) while the viewer stays connected', async () => {
+  stack = await startStack({ proxy: { audio: { engine: 'ffmpeg' } } });
   let bytes = 0;
   const request = http.get(streamUrl(stack, DAS_ERSTE_HD), (response) => response.on('data', (chunk: Buffer) => void (bytes += chunk.length)));
   request.on('error', () => undefined);

@@ -9,7 +9,7 @@
  * packets without payload, so the broadcaster's clock reaches the client unchanged.
  */
 import { Logger } from '../../logger';
-import { PSI_SECTION_MAX_BYTES, TS_PACKET_SIZE } from '../../settings';
+import { PSI_SECTION_MAX_BYTES, SPLICE_ENCODER_RESTARTS, TS_PACKET_SIZE } from '../../settings';
 import { AudioOptions } from '../ffmpeg-args';
 import { StreamError } from '../stream-error';
 import { ElementaryStream, parsePmt, Pmt, SectionAssembler } from '../ts';
@@ -48,6 +48,8 @@ export class AudioSplice {
   private sourcePmt: Buffer | undefined;
   private rewritten: Buffer | undefined;
   private stopped = false;
+  /** Encoder restarts so far; past SPLICE_ENCODER_RESTARTS a failure ends the pipe instead. */
+  private restarts = 0;
 
   constructor(private readonly options: AudioSpliceOptions) {
     this.updateTracks(options.pmt);
@@ -145,19 +147,38 @@ export class AudioSplice {
       this.tracks.delete(pid);
       void track.stop();
     }
-    for (const [pid, stream] of wanted) {
-      if (this.tracks.has(pid)) continue;
-      const language = stream.language ? ` (${stream.language})` : '';
-      this.tracks.set(pid, new AudioTrack({
-        pid,
-        codec: stream.codec as FrameCodec,
-        label: `the ${stream.codec} audio${language} of ${this.options.label}`,
-        ffmpegPath: this.options.ffmpegPath,
-        audio: this.options.audio,
-        log: this.options.log,
-        onFailure: this.options.onFailure,
-        onUnsupported: this.options.onUnsupported,
-      }));
+    for (const [pid, stream] of wanted) if (!this.tracks.has(pid)) this.startTrack(stream);
+  }
+
+  private startTrack(stream: ElementaryStream, continuity?: Continuity): void {
+    const language = stream.language ? ` (${stream.language})` : '';
+    const track = new AudioTrack({
+      pid: stream.pid,
+      codec: stream.codec as FrameCodec,
+      label: `the ${stream.codec} audio${language} of ${this.options.label}`,
+      ffmpegPath: this.options.ffmpegPath,
+      audio: this.options.audio,
+      log: this.options.log,
+      continuity,
+      onFailure: (error) => this.onTrackFailure(track, stream, error),
+      onUnsupported: this.options.onUnsupported,
+    });
+    this.tracks.set(stream.pid, track);
+  }
+
+  /**
+   * One encoder failed (exited, hangs, falls behind): a new one takes over that track alone, so the
+   * picture goes on; only repeated failures end the pipe (the session then reconnects or gives up).
+   */
+  private onTrackFailure(track: AudioTrack, stream: ElementaryStream, error: StreamError): void {
+    if (this.stopped || this.tracks.get(stream.pid) !== track) return;
+    void track.stop();
+    if (this.restarts >= SPLICE_ENCODER_RESTARTS) {
+      this.options.onFailure(error);
+      return;
     }
+    this.restarts++;
+    this.options.log.warn(`${error.message}; restarting that encoder (${this.restarts} of ${SPLICE_ENCODER_RESTARTS}).`);
+    this.startTrack(stream, track.continuity);
   }
 }

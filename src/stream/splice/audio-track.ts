@@ -30,6 +30,8 @@ export interface AudioTrackOptions {
   ffmpegPath: string;
   audio: AudioOptions;
   log: Logger;
+  /** The PID's output counter, handed on when a new encoder takes over the track. */
+  continuity?: Continuity;
   /** The encoder failed or cannot keep up; the session decides what follows. */
   onFailure: (error: StreamError) => void;
   /** The track's data cannot be framed: the session falls back to the full remux. */
@@ -59,7 +61,7 @@ export class AudioTrack {
   /** Packets lost on the input (continuity errors), whose PES were dropped. */
   losses = 0;
 
-  private readonly cc = new Continuity();
+  private readonly cc: Continuity;
   private readonly readFrame: (buf: Buffer, at: number) => FrameRead;
   private readonly now: () => number;
   /** The PES being assembled (reused buffer) and how much of it is filled. */
@@ -84,6 +86,7 @@ export class AudioTrack {
   private finishing = false;
 
   constructor(private readonly options: AudioTrackOptions) {
+    this.cc = options.continuity ?? new Continuity();
     this.readFrame = frameReader(options.codec);
     this.now = options.now ?? Date.now;
     this.encoder = new FfmpegProcess(options.ffmpegPath, audioEncodeArgs(FFMPEG_RAW_FORMAT[options.codec], options.audio), {
