@@ -1,0 +1,60 @@
+/**
+ * Memory of `xg2g serve` as `top` shows it (RSS from /proc): idle, with one transcoded session and
+ * one client, and per further client; a bare Node process is the baseline. Each round is a fresh
+ * process, because what a process once held it may keep.
+ */
+const { channelRef, median, row, rssMb, serveProxy, sleep, start, until } = require('../lib');
+const { media, startSource } = require('../source');
+const { readBytes } = require('../ts-client');
+
+async function bareNodeRss() {
+  const child = start(process.execPath, ['-e', 'console.log("up"); setInterval(() => {}, 1e9)']);
+  try {
+    await until(() => child.output.includes('up'), 5_000, 'node');
+    await sleep(500);
+    return rssMb(child.pid);
+  } finally {
+    await child.stop();
+  }
+}
+
+async function run(ctx) {
+  const rounds = ctx.smoke ? 1 : 3;
+  const settleMs = ctx.smoke ? 1_000 : 3_000;
+  const source = await startSource(media(ctx.smoke), { realTime: true, offsetS: 0.7 });
+  const f = { bare: [], idle: [], session: [], client: [] };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      f.bare.push(await bareNodeRss());
+      const proxy = await serveProxy(source.url);
+      try {
+        await sleep(settleMs);
+        const idle = rssMb(proxy.child.pid);
+        const url = `${proxy.url}/${channelRef(7)}`;
+        const one = readBytes(url, 1, settleMs * 3);
+        await sleep(settleMs);
+        const withOne = rssMb(proxy.child.pid);
+        const ten = readBytes(url, 10, settleMs);
+        await sleep(settleMs - 300);
+        const withEleven = rssMb(proxy.child.pid);
+        await Promise.all([one, ten]);
+        f.idle.push(idle);
+        f.session.push(withOne - idle);
+        f.client.push((withEleven - withOne) / 10);
+      } finally {
+        await proxy.child.stop();
+      }
+    }
+  } finally {
+    await source.close();
+  }
+  return [
+    row({ name: 'bare Node process (baseline)', unit: 'MB', values: f.bare, baseline: 'yes' }),
+    row({ name: 'xg2g serve, idle', unit: 'MB', values: f.idle, target: '< 55 MB', pass: median(f.idle) < 55,
+      note: median(f.idle) < 55 ? '' : 'Modules an idle process does not use are still loaded; see `require.cache` of an idle serve.' }),
+    row({ name: 'one transcoded session with one client', unit: 'MB', values: f.session }),
+    row({ name: 'each further client of that session', unit: 'MB', values: f.client }),
+  ];
+}
+
+module.exports = { title: 'Memory', run };
