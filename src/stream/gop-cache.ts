@@ -1,13 +1,27 @@
 /**
  * What a client joining a running session gets first: the latest PAT and PMT and every packet since
  * the last video keyframe (bounded), so its player starts on a picture at once instead of waiting
- * up to a GOP. Works on the session's output, whether passthrough or from ffmpeg.
+ * up to a GOP. Works on the session's output, whether passthrough or from the audio splice or ffmpeg.
+ * Passthrough output was inspected on its way in, so the session hands over what its inspector
+ * found instead of having every packet parsed twice; other output is a different TS (new PMT,
+ * packets inserted and dropped) and goes through the cache's own inspector.
  */
-import { TS_PACKET_SIZE } from '../settings';
 import { TsInspector } from './ts-inspector';
+
+/** What the cache must know of the stream it holds: its latest PAT and PMT, and its video. */
+export type StreamPsi = Pick<TsInspector, 'pmt' | 'patPacket' | 'pmtPacket' | 'video'>;
+
+/** A chunk whose inspection is already done: the inspector that saw it, and its last keyframe. */
+export interface InspectedChunk {
+  psi: StreamPsi;
+  /** Offset in the chunk of the last packet that starts a video keyframe; -1 when none. */
+  lastKeyframe: number;
+}
 
 export class GopCache {
   private readonly inspector = new TsInspector();
+  /** Where PAT, PMT and the video come from: the cache's own inspector, or the caller's. */
+  private psi: StreamPsi = this.inspector;
   private packets: Buffer[] = [];
   private bytes = 0;
   /** False until the first keyframe, and again after the cap was hit, until the next keyframe. */
@@ -17,26 +31,36 @@ export class GopCache {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** Records output packets; returns them aligned, as clients should receive them. */
-  push(chunk: Buffer): Buffer {
-    const aligned = this.inspector.push(chunk);
+  /**
+   * Records output packets; returns them aligned, as clients should receive them. With
+   * `inspected`, `chunk` must be whole aligned packets (as KeyframeGate.pass returns them) and is
+   * taken as it is, with the keyframe and PAT/PMT that its inspector found.
+   */
+  push(chunk: Buffer, inspected?: InspectedChunk): Buffer {
+    let aligned = chunk;
+    let keyframe: number;
+    if (inspected) {
+      this.psi = inspected.psi;
+      keyframe = inspected.lastKeyframe;
+    } else {
+      this.psi = this.inspector;
+      aligned = this.inspector.push(chunk);
+      keyframe = this.inspector.keyframesIn(aligned).last;
+    }
     this.lastKeyframeOffset = -1;
     if (aligned.length === 0) return aligned;
-    const hasVideo = this.inspector.video !== undefined;
+    const hasVideo = this.psi.video !== undefined;
     let start = 0;
-    if (!hasVideo && this.inspector.pmt) {
+    if (!hasVideo && this.psi.pmt) {
       // Radio: every packet is a fine place to start.
       this.lastKeyframeOffset = 0;
-    } else if (hasVideo) {
-      for (let offset = 0; offset < aligned.length; offset += TS_PACKET_SIZE) {
-        if (this.inspector.isKeyframe(aligned.subarray(offset, offset + TS_PACKET_SIZE))) {
-          this.packets = [];
-          this.bytes = 0;
-          this.valid = true;
-          start = offset;
-          this.lastKeyframeOffset = offset;
-        }
-      }
+    } else if (hasVideo && keyframe >= 0) {
+      // A keyframe starts a new GOP: what came before it is no use to a joining client.
+      this.packets = [];
+      this.bytes = 0;
+      this.valid = true;
+      start = keyframe;
+      this.lastKeyframeOffset = keyframe;
     }
     if (this.valid) {
       const tail = aligned.subarray(start);
@@ -53,7 +77,7 @@ export class GopCache {
 
   /** PAT and PMT, to put in front of a client's first packet; undefined until both were seen. */
   header(): Buffer | undefined {
-    const { patPacket, pmtPacket } = this.inspector;
+    const { patPacket, pmtPacket } = this.psi;
     return patPacket && pmtPacket ? Buffer.concat([patPacket, pmtPacket]) : undefined;
   }
 
@@ -64,8 +88,8 @@ export class GopCache {
    */
   snapshot(): Buffer | undefined {
     const header = this.header();
-    if (!header || !this.inspector.pmt) return undefined;
-    if (this.inspector.video === undefined) return header;
+    if (!header || !this.psi.pmt) return undefined;
+    if (this.psi.video === undefined) return header;
     if (!this.valid) return undefined;
     return Buffer.concat([header, ...this.packets]);
   }

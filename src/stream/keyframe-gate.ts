@@ -4,11 +4,17 @@
  * keyframe on. A receiver starts streaming mid-GOP with audio ~1 s ahead of video; feeding that to
  * ffmpeg or a player makes audio lead video (streaming.md). Programs without video start at the PMT.
  */
-import { TS_PACKET_SIZE } from '../settings';
 import { TsInspector } from './ts-inspector';
+
+const EMPTY = Buffer.alloc(0);
 
 export class KeyframeGate {
   private open = false;
+  /**
+   * Offset of the last video keyframe in what the last pass returned; -1 when it had none. The
+   * inspector noted it while parsing, so the GOP cache of a passthrough session need not scan again.
+   */
+  lastKeyframe = -1;
 
   constructor(private readonly inspector: TsInspector) {}
 
@@ -18,17 +24,21 @@ export class KeyframeGate {
 
   /** Takes aligned packets (as TsInspector.push returns them); returns what may pass. */
   pass(packets: Buffer): Buffer {
-    if (this.open) return packets;
-    const { pmt, patPacket, pmtPacket } = this.inspector;
-    if (!pmt || !patPacket || !pmtPacket) return Buffer.alloc(0);
-    const hasVideo = this.inspector.video !== undefined;
-    for (let offset = 0; offset < packets.length; offset += TS_PACKET_SIZE) {
-      const packet = packets.subarray(offset, offset + TS_PACKET_SIZE);
-      if (!hasVideo || this.inspector.isKeyframe(packet)) {
-        this.open = true;
-        return Buffer.concat([patPacket, pmtPacket, packets.subarray(offset)]);
-      }
+    if (this.open) {
+      this.lastKeyframe = this.inspector.keyframesIn(packets).last;
+      return packets;
     }
-    return Buffer.alloc(0);
+    this.lastKeyframe = -1;
+    const { pmt, patPacket, pmtPacket } = this.inspector;
+    if (!pmt || !patPacket || !pmtPacket || packets.length === 0) return EMPTY;
+    if (this.inspector.video === undefined) {
+      this.open = true;
+      return Buffer.concat([patPacket, pmtPacket, packets]);
+    }
+    const { first, last } = this.inspector.keyframesIn(packets);
+    if (first < 0) return EMPTY;
+    this.open = true;
+    this.lastKeyframe = patPacket.length + pmtPacket.length + last - first;
+    return Buffer.concat([patPacket, pmtPacket, packets.subarray(first)]);
   }
 }

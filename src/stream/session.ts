@@ -23,7 +23,7 @@ import {
 import { ClientSink } from './client-sink';
 import { AudioOptions, remuxArgs } from './ffmpeg-args';
 import { FfmpegProcess } from './ffmpeg-process';
-import { GopCache } from './gop-cache';
+import { GopCache, InspectedChunk } from './gop-cache';
 import { KeyframeGate } from './keyframe-gate';
 import { RateMeter } from './rate-meter';
 import { StreamClient } from './stream-client';
@@ -319,7 +319,8 @@ export class Session extends EventEmitter {
     if (passed.length === 0) return;
     if (pipe.splice) this.deliver(pipe, pipe.splice.push(passed));
     else if (pipe.ffmpeg) this.feedFfmpeg(pipe, passed);
-    else this.deliver(pipe, passed);
+    // Passthrough output is the input: the inspector already found its keyframes and PAT/PMT.
+    else this.deliver(pipe, passed, { psi: pipe.inspector, lastKeyframe: pipe.gate.lastKeyframe });
   }
 
   private startTranscoder(pipe: Pipe): void {
@@ -414,9 +415,13 @@ export class Session extends EventEmitter {
     stdin.write(packets);
   }
 
-  /** Sends output packets to every client: started clients get everything, waiting ones from a keyframe. */
-  private deliver(pipe: Pipe, chunk: Buffer): void {
-    const packets = this.cache.push(chunk);
+  /**
+   * Sends output packets to every client: started clients get everything, waiting ones from a
+   * keyframe. `inspected` when the chunk was inspected already (passthrough); other output is
+   * inspected by the GOP cache.
+   */
+  private deliver(pipe: Pipe, chunk: Buffer, inspected?: InspectedChunk): void {
+    const packets = this.cache.push(chunk, inspected);
     if (packets.length === 0) return;
     this.bytesOut += packets.length;
     this.meterOut.add(packets.length);

@@ -63,28 +63,57 @@ const DESCRIPTOR_TELETEXT = 0x56;
 const DESCRIPTOR_SUBTITLE = 0x59;
 const DESCRIPTOR_REGISTRATION = 0x05;
 
-/** Reads the 4-byte header (and adaptation field flags) of the packet at `offset`. */
+/**
+ * Reads the 4-byte header (and adaptation field flags) of the packet at `offset`. It allocates an
+ * object: the per-packet loops of the proxy read single fields with the functions below instead.
+ */
 export function readPacketHeader(buf: Buffer, offset = 0): PacketHeader | undefined {
   if (offset + TS_PACKET_SIZE > buf.length || buf[offset] !== TS_SYNC_BYTE) return undefined;
   const b1 = buf[offset + 1];
   const b3 = buf[offset + 3];
-  const adaptation = (b3 & 0x20) !== 0;
-  const hasPayload = (b3 & 0x10) !== 0;
-  let payloadOffset = 4;
-  let randomAccess = false;
-  if (adaptation) {
-    const length = buf[offset + 4];
-    if (length > 0) randomAccess = (buf[offset + 5] & 0x40) !== 0;
-    payloadOffset = 5 + length;
-  }
   return {
-    pid: ((b1 & 0x1f) << 8) | buf[offset + 2],
+    pid: packetPid(buf, offset),
     payloadUnitStart: (b1 & 0x40) !== 0,
     scrambled: (b3 & 0xc0) !== 0,
     continuity: b3 & 0x0f,
-    randomAccess,
-    payloadOffset: hasPayload && payloadOffset < TS_PACKET_SIZE ? payloadOffset : TS_PACKET_SIZE,
+    randomAccess: packetRandomAccess(buf, offset),
+    payloadOffset: packetPayloadOffset(buf, offset),
   };
+}
+
+// Field readers for a whole packet at `offset` (the caller checked the sync byte and the length):
+// plain reads from the buffer, no object and no subarray, so they cost nothing per packet.
+
+export function packetPid(buf: Buffer, offset: number): number {
+  return ((buf[offset + 1] & 0x1f) << 8) | buf[offset + 2];
+}
+
+export function packetUnitStart(buf: Buffer, offset: number): boolean {
+  return (buf[offset + 1] & 0x40) !== 0;
+}
+
+/** Adaptation field random_access_indicator: the broadcaster marks keyframes with it. */
+export function packetRandomAccess(buf: Buffer, offset: number): boolean {
+  return (buf[offset + 3] & 0x20) !== 0 && buf[offset + 4] > 0 && (buf[offset + 5] & 0x40) !== 0;
+}
+
+/** Offset of the payload inside the packet; TS_PACKET_SIZE when there is none. */
+export function packetPayloadOffset(buf: Buffer, offset: number): number {
+  const b3 = buf[offset + 3];
+  if ((b3 & 0x10) === 0) return TS_PACKET_SIZE;
+  const payload = (b3 & 0x20) !== 0 ? 5 + buf[offset + 4] : 4;
+  return payload < TS_PACKET_SIZE ? payload : TS_PACKET_SIZE;
+}
+
+/**
+ * Does the packet at `offset` start a keyframe of the video on `videoPid`? Read in place; see
+ * payloadHasKeyframe for what counts. The caller checked the sync byte and the length.
+ */
+export function startsKeyframeAt(buf: Buffer, offset: number, videoPid: number, codec: Codec): boolean {
+  // Scrambled payload (the relay's first few hundred KB) is noise, never a keyframe.
+  if (!packetUnitStart(buf, offset) || packetPid(buf, offset) !== videoPid || (buf[offset + 3] & 0xc0) !== 0) return false;
+  if (packetRandomAccess(buf, offset)) return true;
+  return bytesHaveKeyframe(codec, buf, offset + packetPayloadOffset(buf, offset), offset + TS_PACKET_SIZE);
 }
 
 /** Finds the first offset where three packets in a row start with the sync byte (-1 if none). */
@@ -252,20 +281,29 @@ export function pmtNeedsTranscode(pmt: Pmt): boolean {
  * rarely set random_access_indicator reliably, so the bitstream is checked as well.
  */
 export function payloadHasKeyframe(codec: Codec, payload: Buffer): boolean {
+  return bytesHaveKeyframe(codec, payload, 0, payload.length);
+}
+
+/** payloadHasKeyframe over buf[from, to), without a subarray. */
+function bytesHaveKeyframe(codec: Codec, buf: Buffer, from: number, to: number): boolean {
   // Skip the PES header when the payload starts one (00 00 01 stream_id).
-  let start = 0;
-  if (payload.length >= 9 && payload[0] === 0 && payload[1] === 0 && payload[2] === 1) start = 9 + payload[8];
-  for (let i = start; i + 4 < payload.length; i++) {
-    if (payload[i] !== 0 || payload[i + 1] !== 0 || payload[i + 2] !== 1) continue;
-    const next = payload[i + 3];
-    if (codec === 'h264') {
+  let start = from;
+  if (to - from >= 9 && buf[from] === 0 && buf[from + 1] === 0 && buf[from + 2] === 1) start = from + 9 + buf[from + 8];
+  const h264 = codec === 'h264';
+  const hevc = codec === 'hevc';
+  const mpeg = codec === 'mpeg2video' || codec === 'mpeg1video';
+  if (!h264 && !hevc && !mpeg) return false;
+  for (let i = start; i + 4 < to; i++) {
+    if (buf[i] !== 0 || buf[i + 1] !== 0 || buf[i + 2] !== 1) continue;
+    const next = buf[i + 3];
+    if (h264) {
       const nal = next & 0x1f;
       if (nal === 5 || nal === 7) return true;
-    } else if (codec === 'hevc') {
+    } else if (hevc) {
       const nal = (next >> 1) & 0x3f;
       if ((nal >= 16 && nal <= 21) || nal === 32 || nal === 33) return true;
-    } else if (codec === 'mpeg2video' || codec === 'mpeg1video') {
-      if (next === 0xb3) return true;
+    } else if (next === 0xb3) {
+      return true;
     }
   }
   return false;

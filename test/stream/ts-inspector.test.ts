@@ -187,3 +187,68 @@ describe('malformed PSI', () => {
   });
 });
 
+
+describe('keyframes noted while parsing', () => {
+  /** Where keyframes start in `packets`, testing every packet after the push (as callers once did). */
+  const scan = (inspector: TsInspector, packets: Buffer): { first: number; last: number } => {
+    const span = { first: -1, last: -1 };
+    for (let o = 0; o < packets.length; o += TS_PACKET_SIZE) {
+      if (!inspector.isKeyframe(packets.subarray(o, o + TS_PACKET_SIZE))) continue;
+      span.last = o;
+      if (span.first < 0) span.first = o;
+    }
+    return span;
+  };
+
+  it('are where a scan after the push finds them, on every capture and chunking', () => {
+    const names = ['dvbs2-h264-ac3-cnews-tsduck009.ts', 'dvbt-h264-eac3-france2-tsduck026.ts', 'dvbt-mpeg2-mp2-heaaclatm-abcnews-tsduck202.ts'];
+    for (const name of names) {
+      const file = sample(name);
+      for (const chunk of [1000, 65536]) {
+        const inspector = new TsInspector();
+        let withKeyframe = 0;
+        for (let i = 0; i < file.length; i += chunk) {
+          const packets = inspector.push(file.subarray(i, i + chunk));
+          const span = inspector.keyframesIn(packets);
+          expect(span).toEqual(scan(inspector, packets));
+          if (span.first >= 0) withKeyframe++;
+        }
+        expect(withKeyframe).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  /** CNEWS, whole, and the offset of a keyframe packet in it that has 5 packets before it. */
+  const cnews = (): { file: Buffer; keyframe: number; inspector: TsInspector } => {
+    const file = sample('dvbs2-h264-ac3-cnews-tsduck009.ts');
+    const inspector = new TsInspector();
+    inspector.push(file);
+    let keyframe = 5 * TS_PACKET_SIZE;
+    while (!inspector.isKeyframe(file.subarray(keyframe, keyframe + TS_PACKET_SIZE))) keyframe += TS_PACKET_SIZE;
+    return { file, keyframe, inspector };
+  };
+
+  it('count a keyframe that comes before the PMT in the same chunk', () => {
+    const { file, keyframe, inspector: known } = cnews();
+    const inspector = new TsInspector();
+    const packets = inspector.push(Buffer.concat([file.subarray(keyframe, keyframe + 3 * TS_PACKET_SIZE), known.patPacket!, known.pmtPacket!]));
+    expect(inspector.video?.pid).toBe(0x3f2);
+    expect(inspector.keyframesIn(packets)).toEqual({ first: 0, last: 0 });
+  });
+
+  it('are offsets in what push returns when garbage was cut out of the chunk', () => {
+    const { file, keyframe, inspector } = cnews();
+    const before = file.subarray(keyframe - 5 * TS_PACKET_SIZE, keyframe);
+    const packets = inspector.push(Buffer.concat([before, Buffer.from('garbage'), file.subarray(keyframe, keyframe + 10 * TS_PACKET_SIZE)]));
+    expect(packets.length).toBe(15 * TS_PACKET_SIZE);
+    expect(inspector.keyframesIn(packets).first).toBe(5 * TS_PACKET_SIZE);
+    expect(inspector.keyframesIn(packets)).toEqual(scan(inspector, packets));
+  });
+
+  it('are found by scanning in packets that push did not return last', () => {
+    const { file, keyframe, inspector } = cnews();
+    inspector.push(file.subarray(0, TS_PACKET_SIZE));
+    const other = file.subarray(keyframe - TS_PACKET_SIZE, keyframe + TS_PACKET_SIZE);
+    expect(inspector.keyframesIn(other)).toEqual({ first: TS_PACKET_SIZE, last: TS_PACKET_SIZE });
+  });
+});
