@@ -5,6 +5,7 @@
  */
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { Readable, Writable } from 'node:stream';
 import { FFMPEG_KILL_TIMEOUT_MS, FFMPEG_STDERR_MAX_BYTES } from '../settings';
 
 export interface FfmpegProcessOptions {
@@ -23,7 +24,24 @@ export interface FfmpegExit {
   stderr: string;
 }
 
-export class FfmpegProcess extends EventEmitter {
+/**
+ * What the stream code needs of an ffmpeg: its pipes, its pid, an 'exit' event (FfmpegExit) and a
+ * stop. Tests of session states pass a fake through `SpawnFfmpeg` instead of starting processes.
+ */
+export interface FfmpegHandle extends EventEmitter {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  stop(): Promise<FfmpegExit>;
+  wait(): Promise<FfmpegExit>;
+}
+
+export type SpawnFfmpeg = (path: string, args: string[], options: FfmpegProcessOptions) => FfmpegHandle;
+
+export const spawnFfmpeg: SpawnFfmpeg = (path, args, options) => new FfmpegProcess(path, args, options);
+
+export class FfmpegProcess extends EventEmitter implements FfmpegHandle {
   readonly child: ChildProcessWithoutNullStreams;
   private stderrTail = '';
   private stopping = false;
@@ -59,6 +77,14 @@ export class FfmpegProcess extends EventEmitter {
     });
     if (options.signal?.aborted) void this.stop();
     else options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  get stdin(): Writable {
+    return this.child.stdin;
+  }
+
+  get stdout(): Readable {
+    return this.child.stdout;
   }
 
   get pid(): number | undefined {

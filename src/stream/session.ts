@@ -1,8 +1,17 @@
 /**
- * One channel being streamed: one upstream connection to the receiver, at most one ffmpeg, and every
- * HTTP client of that channel fed from it. It decides passthrough or transcode from the PMT, starts
- * on a keyframe, keeps the last GOP for joining clients, reconnects a dropped upstream while clients
- * stay attached, and ends itself shortly after its last client leaves, because tuners are scarce.
+ * One channel being streamed: one upstream connection at a time (a Pipe: inspector, keyframe gate,
+ * transcoder), and every HTTP client of the channel fed from it. New clients start on a keyframe
+ * from the GOP cache; a dropped upstream is replaced while clients stay attached; the session ends
+ * shortly after its last client leaves, because tuners are scarce.
+ *
+ * It is a small state machine on an injected clock:
+ *
+ *   connecting ──first output──▶ streaming ──pipe fails, clients left, budget──▶ waiting ──delay──▶ connecting
+ *        │                           │                                          (else: stopped)
+ *        └──no output in time / pipe fails before any output──▶ stopped ◀──stop() / last client gone + linger
+ *
+ * Everything it owns — pipes, their sockets and ffmpeg processes, its timers — hangs on one
+ * AbortController, its lifetime; stop() aborts it and waits for the processes to exit.
  *
  * Events (never 'error', so an unhandled one cannot crash the host):
  *   'started' ()                        first packet went out
@@ -11,31 +20,31 @@
  *   'stopped' (reason: string)
  */
 import { EventEmitter } from 'node:events';
+import { Alarm, Clock, systemClock } from '../clock';
 import type { AudioEngine, AudioMode } from '../config/types';
 import { Logger, sentences } from '../logger';
 import { Backoff } from '../retry';
 import { ServiceRef } from '../receiver/service-ref';
 import {
-  BITRATE_WINDOW_MS, FFMPEG_BACKLOG_GRACE_MS, FFMPEG_BACKLOG_HARD_BYTES, FFMPEG_BACKLOG_SOFT_BYTES, FFMPEG_OUTPUT_STALL_MS, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, STREAM_FIRST_OUTPUT_TIMEOUT_MS,
-  UPSTREAM_FIRST_DATA_TIMEOUT_MS, UPSTREAM_HEALTHY_RESET_MS, UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS,
-  UPSTREAM_STALL_TIMEOUT_MS,
+  BITRATE_WINDOW_MS, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, STREAM_FIRST_OUTPUT_TIMEOUT_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
+  UPSTREAM_HEALTHY_RESET_MS, UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS, UPSTREAM_STALL_TIMEOUT_MS,
 } from '../settings';
 import { ClientSink } from './client-sink';
-import { AudioOptions, remuxArgs } from './ffmpeg-args';
-import { FfmpegProcess } from './ffmpeg-process';
+import { AudioOptions } from './ffmpeg-args';
+import { spawnFfmpeg, SpawnFfmpeg } from './ffmpeg-process';
 import { GopCache, InspectedChunk } from './gop-cache';
-import { KeyframeGate } from './keyframe-gate';
+import { Pipe, SessionMode } from './pipe';
 import { RateMeter } from './rate-meter';
 import { StreamClient } from './stream-client';
 import { StreamError } from './stream-error';
-import { AudioSplice, splicedStreams } from './splice/audio-splice';
-import { pmtNeedsTranscode } from './ts';
-import { TsInspector } from './ts-inspector';
-import { Upstream } from './upstream';
+import { Pmt, pmtNeedsTranscode } from './ts';
+import { openUpstream, OpenUpstream } from './upstream';
 
 export type { AudioEngine, AudioMode } from '../config/types';
-export type SessionMode = 'passthrough' | 'transcode';
+export type { SessionMode } from './pipe';
 export type SessionState = 'starting' | 'running' | 'stopped';
+/** The state machine's own states; `state` is what status and MQTT show. */
+export type SessionPhase = 'connecting' | 'streaming' | 'waiting' | 'stopped';
 
 export interface SessionChannel {
   ref: ServiceRef;
@@ -89,6 +98,10 @@ export interface SessionOptions {
   clientQueueBytes: number;
   timing?: StreamTiming;
   log: Logger;
+  /** For tests of the states: time, the upstream connection and ffmpeg, replaced by fakes. */
+  clock?: Clock;
+  openUpstream?: OpenUpstream;
+  spawnFfmpeg?: SpawnFfmpeg;
 }
 
 export interface SessionStatus {
@@ -113,26 +126,11 @@ export interface SessionStatus {
   engineReason: string | null;
 }
 
-/** Everything that belongs to one upstream connection; replaced as a whole on reconnect. */
-interface Pipe {
-  upstream: Upstream;
-  inspector: TsInspector;
-  gate: KeyframeGate;
-  /** The transcoder of this pipe: the audio splice, or ffmpeg remuxing everything. */
-  splice?: AudioSplice;
-  ffmpeg?: FfmpegProcess;
-  /** When this pipe first delivered output (Date.now()); undefined until then. */
-  outputSince?: number;
-  /** When ffmpeg last wrote output, and since when its input backlog is over the soft bound. */
-  ffmpegOutputAt?: number;
-  backlogSince?: number;
-}
-
 let nextClientId = 1;
 
 export class Session extends EventEmitter {
   readonly startedAt = new Date();
-  state: SessionState = 'starting';
+  phase: SessionPhase = 'connecting';
   mode: SessionMode | null = null;
   codecsIn: string[] = [];
   codecsOut: string[] = [];
@@ -143,26 +141,42 @@ export class Session extends EventEmitter {
   engine: AudioEngine | null = null;
   engineReason: string | null = null;
 
+  private readonly lifetime = new AbortController();
+  private readonly clock: Clock;
+  private readonly timing: StreamTiming;
   private readonly clients = new Set<StreamClient>();
   /** Clients that have not received a clean start (PAT, PMT, keyframe) yet. */
   private readonly waiting = new Set<StreamClient>();
   private readonly cache = new GopCache(GOP_CACHE_MAX_BYTES);
   private readonly meterIn = new RateMeter(BITRATE_WINDOW_MS);
   private readonly meterOut = new RateMeter(BITRATE_WINDOW_MS);
-  private pipe: Pipe | undefined;
-  private delivered = false;
   private readonly reconnects: Backoff;
-  private lingerTimer: NodeJS.Timeout | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private startTimer: NodeJS.Timeout | undefined;
+  /** No output from the current pipe in time; time to reconnect; time to end without clients. */
+  private readonly firstOutputAlarm: Alarm;
+  private readonly reconnectAlarm: Alarm;
+  private readonly lingerAlarm: Alarm;
+  private pipe: Pipe | undefined;
+  /** When the current pipe first delivered output (clock ms). */
+  private pipeOutputSince: number | undefined;
+  private delivered = false;
   private stopping: Promise<void> | undefined;
-
-  private readonly timing: StreamTiming;
 
   constructor(private readonly options: SessionOptions) {
     super();
+    this.clock = options.clock ?? systemClock;
     this.timing = options.timing ?? STREAM_TIMING;
     this.reconnects = new Backoff({ firstMs: this.timing.reconnectDelayMs, attempts: UPSTREAM_RECONNECT_ATTEMPTS });
+    const { signal } = this.lifetime;
+    this.firstOutputAlarm = new Alarm(this.clock, () => this.onNoOutput(), signal);
+    this.reconnectAlarm = new Alarm(this.clock, () => void this.connect(), signal);
+    this.lingerAlarm = new Alarm(this.clock, () => {
+      if (this.clients.size === 0) void this.stop('idle');
+    }, signal);
+  }
+
+  /** What status and MQTT show: starting until the first packet, then running, until stopped. */
+  get state(): SessionState {
+    return this.phase === 'stopped' ? 'stopped' : this.delivered ? 'running' : 'starting';
   }
 
   get id(): string {
@@ -183,9 +197,7 @@ export class Session extends EventEmitter {
   }
 
   get ffmpegPids(): number[] {
-    const { ffmpeg, splice } = this.pipe ?? {};
-    if (splice) return splice.pids;
-    return ffmpeg?.running && ffmpeg.pid !== undefined ? [ffmpeg.pid] : [];
+    return this.pipe?.ffmpegPids ?? [];
   }
 
   start(): void {
@@ -194,14 +206,11 @@ export class Session extends EventEmitter {
 
   /** Adds a client; a StreamError (503) when the channel already has its maximum. */
   addClient(sink: ClientSink, peer: string): StreamClient | StreamError {
-    if (this.state === 'stopped') return new StreamError('busy', `the stream of ${this.channel.name} is ending; try again`);
+    if (this.phase === 'stopped') return new StreamError('busy', `the stream of ${this.channel.name} is ending; try again`);
     if (this.clients.size >= this.options.maxClients) {
       return new StreamError('limit', `${this.channel.name} already has ${this.options.maxClients} clients, the limit set by proxy.maxClients`);
     }
-    if (this.lingerTimer) {
-      clearTimeout(this.lingerTimer);
-      this.lingerTimer = undefined;
-    }
+    this.lingerAlarm.cancel();
     const client = new StreamClient(sink, {
       id: nextClientId++,
       peer,
@@ -245,17 +254,17 @@ export class Session extends EventEmitter {
   }
 
   private async shutdown(reason: string, error?: StreamError): Promise<void> {
-    this.state = 'stopped';
-    for (const timer of [this.lingerTimer, this.reconnectTimer, this.startTimer]) if (timer) clearTimeout(timer);
+    this.phase = 'stopped';
     const pipe = this.pipe;
     this.pipe = undefined;
-    pipe?.upstream.close();
+    this.lifetime.abort();
     for (const client of [...this.clients]) client.end(error);
-    await Promise.all([pipe?.ffmpeg?.stop(), pipe?.splice?.stop()]);
+    await pipe?.close();
     this.emit('stopped', reason);
   }
 
   private async connect(): Promise<void> {
+    this.phase = 'connecting';
     let target: UpstreamTarget;
     try {
       target = await this.options.resolveUpstream();
@@ -263,111 +272,57 @@ export class Session extends EventEmitter {
       this.onPipeEnd(new StreamError('unreachable', `cannot find the stream of ${this.channel.name}: ${(error as Error).message}`));
       return;
     }
-    if (this.state === 'stopped') return;
-    const upstream = new Upstream({
+    if (this.lifetime.signal.aborted) return;
+    const { options } = this;
+    const pipe: Pipe = new Pipe({
       url: target.url,
-      username: this.options.username,
-      password: this.options.password,
-      allowSelfSigned: this.options.allowSelfSigned,
-      userAgent: this.options.userAgent,
-      receiverName: this.options.receiverName,
+      program: target.program ?? this.channel.ref.sid,
+      channel: this.channel,
+      receiverName: options.receiverName,
+      username: options.username,
+      password: options.password,
+      allowSelfSigned: options.allowSelfSigned,
+      userAgent: options.userAgent,
+      audio: options.audio,
+      ffmpegPath: options.ffmpegPath,
       firstDataMs: this.timing.firstDataMs,
       stallMs: this.timing.stallMs,
+      clock: this.clock,
+      signal: this.lifetime.signal,
+      log: options.log,
+      spawn: options.spawnFfmpeg ?? spawnFfmpeg,
+      openUpstream: options.openUpstream ?? openUpstream,
+      mode: (pmt) => this.mode ?? this.chooseMode(pmt),
+      remuxOnly: this.engineReason !== null,
+      onEngine: (engine, reason) => {
+        this.engine = engine;
+        if (reason) this.engineReason = reason;
+      },
+      onInput: (bytes) => {
+        this.bytesIn += bytes;
+        this.meterIn.add(bytes);
+      },
+      onOutput: (chunk, inspected) => {
+        if (this.pipe === pipe) this.deliver(chunk, inspected);
+      },
+      onEnd: (error) => {
+        if (this.pipe === pipe) this.onPipeEnd(error);
+      },
     });
-    const inspector = new TsInspector(target.program ?? this.channel.ref.sid);
-    const pipe: Pipe = { upstream, inspector, gate: new KeyframeGate(inspector) };
     this.pipe = pipe;
-    upstream.on('data', (chunk: Buffer) => this.onUpstreamData(pipe, chunk));
-    upstream.on('end', (error?: StreamError) => {
-      if (this.pipe === pipe && error) this.onPipeEnd(error);
-    });
+    this.pipeOutputSince = undefined;
     // TS may arrive that never carries a PMT or a keyframe (a broken or scrambled service), or
     // ffmpeg may never produce output (audio announced but absent): every attempt has a deadline.
-    if (this.startTimer) clearTimeout(this.startTimer);
-    this.startTimer = setTimeout(() => {
-      if (this.pipe !== pipe || pipe.outputSince !== undefined) return;
-      pipe.upstream.close();
-      this.onPipeEnd(this.noOutputError(pipe));
-    }, this.timing.firstOutputMs);
-    upstream.start();
+    this.firstOutputAlarm.arm(this.timing.firstOutputMs);
+    pipe.start();
   }
 
-  /** Why a pipe produced nothing in time, as precisely as its state tells. */
-  private noOutputError(pipe: Pipe): StreamError {
-    const seconds = this.timing.firstOutputMs / 1000;
-    if (!pipe.gate.isOpen) {
-      return new StreamError('upstream', `${this.options.receiverName} sent data for ${this.channel.name} but no playable picture within ${seconds} s`);
-    }
-    const audio = pipe.inspector.pmt?.streams.filter((s) => s.needsTranscode).map((s) => s.codec).join(', ') || 'audio';
-    return new StreamError('ffmpeg', `ffmpeg produced no output for ${this.channel.name} within ${seconds} s: the channel announces ${audio} audio that it may not carry`);
+  private onNoOutput(): void {
+    if (!this.pipe || this.pipeOutputSince !== undefined) return;
+    this.onPipeEnd(this.pipe.noOutputError(this.timing.firstOutputMs / 1000));
   }
 
-  private onUpstreamData(pipe: Pipe, chunk: Buffer): void {
-    if (this.pipe !== pipe) return;
-    this.bytesIn += chunk.length;
-    this.meterIn.add(chunk.length);
-    const packets = pipe.inspector.push(chunk);
-    if (packets.length === 0) return;
-    pipe.upstream.markData();
-    // The transcoder starts as soon as the PMT is known: its start-up overlaps the wait for a keyframe.
-    if (this.mode === null && pipe.inspector.pmt) this.chooseMode(pipe);
-    if (this.mode === 'transcode' && !pipe.ffmpeg && !pipe.splice && pipe.inspector.pmt) {
-      this.startTranscoder(pipe);
-      if (this.pipe !== pipe) return;
-    }
-    const passed = pipe.gate.pass(packets);
-    if (passed.length === 0) return;
-    if (pipe.splice) this.deliver(pipe, pipe.splice.push(passed));
-    else if (pipe.ffmpeg) this.feedFfmpeg(pipe, passed);
-    // Passthrough output is the input: the inspector already found its keyframes and PAT/PMT.
-    else this.deliver(pipe, passed, { psi: pipe.inspector, lastKeyframe: pipe.gate.lastKeyframe });
-  }
-
-  private startTranscoder(pipe: Pipe): void {
-    if (this.options.ffmpegPath === '') {
-      pipe.upstream.close();
-      this.onPipeEnd(new StreamError('ffmpeg', `${this.channel.name} needs its audio converted to AAC, and ffmpeg is not installed: install ffmpeg (e.g. "apt install ffmpeg") or set proxy.ffmpegPath`));
-      return;
-    }
-    const { inspector } = pipe;
-    const reencodeAac = this.options.audio.mode === 'always';
-    const spliceable = inspector.pmtPid !== undefined && splicedStreams(inspector.pmt!, reencodeAac).length > 0;
-    if (this.options.audio.engine === 'ffmpeg' || this.engineReason !== null || !spliceable) {
-      this.engine = 'ffmpeg';
-      this.startFfmpeg(pipe);
-      return;
-    }
-    this.engine = 'splice';
-    pipe.splice = new AudioSplice({
-      pmtPid: inspector.pmtPid!,
-      pmt: inspector.pmt!,
-      reencodeAac,
-      ffmpegPath: this.options.ffmpegPath,
-      audio: this.options.audio,
-      label: this.channel.name,
-      log: this.options.log,
-      onFailure: (error) => {
-        if (this.pipe !== pipe) return;
-        pipe.upstream.close();
-        this.onPipeEnd(error);
-      },
-      onUnsupported: (reason) => this.fallBackToRemux(pipe, reason),
-    });
-  }
-
-  /** The splice cannot handle this channel's audio: ffmpeg remuxes the rest of the stream instead. */
-  private fallBackToRemux(pipe: Pipe, reason: string): void {
-    if (this.pipe !== pipe || !pipe.splice) return;
-    this.engineReason = `${reason}; using the full ffmpeg remux instead`;
-    this.options.log.warn(sentences(`${this.channel.name}: ${this.engineReason}`));
-    void pipe.splice.stop();
-    pipe.splice = undefined;
-    this.engine = 'ffmpeg';
-    this.startFfmpeg(pipe);
-  }
-
-  private chooseMode(pipe: Pipe): void {
-    const pmt = pipe.inspector.pmt!;
+  private chooseMode(pmt: Pmt): SessionMode {
     const { mode } = this.options.audio;
     const transcode = mode === 'always' || (mode === 'auto' && pmtNeedsTranscode(pmt));
     const av = pmt.streams.filter((s) => s.kind === 'video' || s.kind === 'audio');
@@ -377,42 +332,7 @@ export class Session extends EventEmitter {
       ? [...av.filter((s) => s.kind === 'video').slice(0, 1).map((s) => s.codec), ...av.filter((s) => s.kind === 'audio').map(() => this.options.audio.codec)]
       : this.codecsIn;
     this.options.log.info(`Streaming ${this.channel.name}: ${this.codecsIn.join(', ')} → ${this.mode === 'transcode' ? this.codecsOut.join(', ') : 'passthrough'}.`);
-  }
-
-  private startFfmpeg(pipe: Pipe): void {
-    const ffmpeg = new FfmpegProcess(this.options.ffmpegPath, remuxArgs({ program: pipe.inspector.pmt?.program, audio: this.options.audio }), {
-      label: this.channel.name,
-      log: (line) => this.options.log.warn(line),
-    });
-    pipe.ffmpeg = ffmpeg;
-    ffmpeg.child.stdout.on('data', (chunk: Buffer) => {
-      pipe.ffmpegOutputAt = Date.now();
-      if (this.pipe === pipe) this.deliver(pipe, chunk);
-    });
-    ffmpeg.on('exit', (exit: { stopped: boolean; code: number | null }) => {
-      if (exit.stopped || this.pipe !== pipe) return;
-      pipe.upstream.close();
-      this.onPipeEnd(new StreamError('ffmpeg', `ffmpeg stopped while remuxing ${this.channel.name} (exit code ${exit.code})`));
-    });
-  }
-
-  private feedFfmpeg(pipe: Pipe, packets: Buffer): void {
-    const stdin = pipe.ffmpeg!.child.stdin;
-    const now = Date.now();
-    // ffmpeg must keep up with a live source: a burst is fine, a backlog that stays is not.
-    const backlog = stdin.writableLength;
-    if (backlog <= FFMPEG_BACKLOG_SOFT_BYTES) pipe.backlogSince = undefined;
-    else pipe.backlogSince ??= now;
-    const behind = backlog > FFMPEG_BACKLOG_HARD_BYTES || (pipe.backlogSince !== undefined && now - pipe.backlogSince > FFMPEG_BACKLOG_GRACE_MS);
-    // Output that stopped while input flows: ffmpeg hangs (or was stopped); a new one takes over.
-    const silent = pipe.ffmpegOutputAt !== undefined && now - pipe.ffmpegOutputAt > FFMPEG_OUTPUT_STALL_MS;
-    if (behind || silent) {
-      pipe.upstream.close();
-      const why = behind ? 'cannot keep up with' : `stopped producing output for ${FFMPEG_OUTPUT_STALL_MS / 1000} s on`;
-      this.onPipeEnd(new StreamError('ffmpeg', `ffmpeg ${why} ${this.channel.name}`));
-      return;
-    }
-    stdin.write(packets);
+    return this.mode;
   }
 
   /**
@@ -420,23 +340,22 @@ export class Session extends EventEmitter {
    * keyframe. `inspected` when the chunk was inspected already (passthrough); other output is
    * inspected by the GOP cache.
    */
-  private deliver(pipe: Pipe, chunk: Buffer, inspected?: InspectedChunk): void {
+  private deliver(chunk: Buffer, inspected?: InspectedChunk): void {
     const packets = this.cache.push(chunk, inspected);
     if (packets.length === 0) return;
     this.bytesOut += packets.length;
     this.meterOut.add(packets.length);
+    if (this.pipeOutputSince === undefined) {
+      this.pipeOutputSince = this.clock.now();
+      this.phase = 'streaming';
+      this.firstOutputAlarm.cancel();
+    }
     if (!this.delivered) {
       this.delivered = true;
-      this.state = 'running';
       this.emit('started');
     }
-    const now = Date.now();
-    if (pipe.outputSince === undefined) {
-      pipe.outputSince = now;
-      if (this.startTimer) clearTimeout(this.startTimer);
-    }
     // Only a stretch of healthy streaming earns the reconnect budget back (see the setting).
-    if (now - pipe.outputSince >= this.timing.healthyResetMs) this.reconnects.reset();
+    if (this.clock.now() - this.pipeOutputSince >= this.timing.healthyResetMs) this.reconnects.reset();
     const keyframe = this.cache.lastKeyframeOffset;
     const header = keyframe >= 0 && this.waiting.size > 0 ? this.cache.header() : undefined;
     for (const client of [...this.clients]) {
@@ -449,13 +368,13 @@ export class Session extends EventEmitter {
     }
   }
 
-  /** The upstream or ffmpeg ended with an error: reconnect if clients were being served, else fail. */
+  /** The pipe failed: reconnect if clients were being served and the budget allows, else fail. */
   private onPipeEnd(error: StreamError): void {
-    if (this.state === 'stopped') return;
+    if (this.phase === 'stopped') return;
     const pipe = this.pipe;
     this.pipe = undefined;
-    void pipe?.ffmpeg?.stop();
-    void pipe?.splice?.stop();
+    this.firstOutputAlarm.cancel();
+    void pipe?.close();
     this.lastError = error.message;
     const delay = this.delivered && this.clients.size > 0 && error.kind !== 'auth' ? this.reconnects.next() : undefined;
     if (delay === undefined) {
@@ -465,12 +384,10 @@ export class Session extends EventEmitter {
       return;
     }
     this.restarts++;
+    this.phase = 'waiting';
     this.options.log.warn(`${error.message}; reconnecting to ${this.channel.name} (${this.reconnects.used} of ${this.reconnects.limit}).`);
-    // A fresh pipe starts with PAT, PMT and a keyframe again; a new mode decision is not needed.
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.state !== 'stopped') void this.connect();
-    }, delay);
+    // A fresh pipe starts with PAT, PMT and a keyframe again; the mode decision stays.
+    this.reconnectAlarm.arm(delay);
   }
 
   private onClientGone(client: StreamClient, why?: string): void {
@@ -478,11 +395,6 @@ export class Session extends EventEmitter {
     this.waiting.delete(client);
     if (why) this.options.log.warn(`Disconnected ${client.peer} from ${this.channel.name}: it ${why}.`);
     this.emit('client-left', client, why);
-    if (this.clients.size === 0 && this.state !== 'stopped' && !this.lingerTimer) {
-      this.lingerTimer = setTimeout(() => {
-        this.lingerTimer = undefined;
-        if (this.clients.size === 0) void this.stop('idle');
-      }, SESSION_LINGER_MS);
-    }
+    if (this.clients.size === 0 && this.phase !== 'stopped' && !this.lingerAlarm.armed) this.lingerAlarm.arm(SESSION_LINGER_MS);
   }
 }

@@ -11,6 +11,7 @@ import {
   UPSTREAM_CONNECT_RETRY_DELAY_MS, UPSTREAM_CONNECT_RETRY_WINDOW_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
   UPSTREAM_STALL_TIMEOUT_MS,
 } from '../settings';
+import { Alarm, Clock, systemClock } from '../clock';
 import { Backoff } from '../retry';
 import { StreamError } from './stream-error';
 
@@ -26,17 +27,35 @@ export interface UpstreamOptions {
   /** No TS this long after connecting means a busy tuner; silence this long later, a stall (ms). */
   firstDataMs?: number;
   stallMs?: number;
+  clock?: Clock;
+  /** Closes the connection when aborted (the owner's lifetime). */
+  signal?: AbortSignal;
 }
+
+/** What a session needs of its upstream; tests of session states pass a fake through `OpenUpstream`. */
+export interface UpstreamHandle extends EventEmitter {
+  start(): void;
+  close(): void;
+  markData(): void;
+}
+
+export type OpenUpstream = (options: UpstreamOptions) => UpstreamHandle;
+
+export const openUpstream: OpenUpstream = (options) => new Upstream(options);
 
 /**
  * Events: 'data' (Buffer), 'end' (StreamError | undefined: undefined when closed by us).
  * `hasData` tells whether any TS arrived, which decides between "busy" and "dropped".
  */
-export class Upstream extends EventEmitter {
+export class Upstream extends EventEmitter implements UpstreamHandle {
   private request: ClientRequest | undefined;
   private response: IncomingMessage | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  /** The deadline of the moment: first data (busy tuner), then silence (stall). */
+  private readonly deadline: Alarm;
+  private onDeadline: () => void = () => undefined;
+  private readonly retry: Alarm;
+  private lastDataAt = 0;
   private closed = false;
   private ended = false;
   /** The relay refuses connects for a while after the web interface answers: a few tries, a moment apart. */
@@ -48,6 +67,12 @@ export class Upstream extends EventEmitter {
 
   constructor(private readonly options: UpstreamOptions) {
     super();
+    this.clock = options.clock ?? systemClock;
+    this.deadline = new Alarm(this.clock, () => this.onDeadline());
+    this.retry = new Alarm(this.clock, () => {
+      if (!this.ended) this.connect();
+    });
+    options.signal?.addEventListener('abort', () => this.close(), { once: true });
   }
 
   /** Where it connects, without credentials: safe for logs and status. */
@@ -71,13 +96,18 @@ export class Upstream extends EventEmitter {
 
   /** Called by the session once it has found real TS packets in the data (not just bytes). */
   markData(): void {
-    if (this.hasData) {
-      this.timer?.refresh();
-      return;
-    }
+    this.lastDataAt = this.clock.now();
+    if (this.hasData) return;
     this.hasData = true;
+    // One alarm for the whole stream rather than one per chunk: when it fires, it checks when data
+    // last came and waits for the rest of the stall time if that was recent.
     const stallMs = this.options.stallMs ?? UPSTREAM_STALL_TIMEOUT_MS;
-    this.armTimer(stallMs, () => this.fail('stalled', `${this.options.receiverName} stopped sending the stream (no data for ${stallMs / 1000} s)`));
+    const check = (): void => {
+      const silentMs = this.clock.now() - this.lastDataAt;
+      if (silentMs < stallMs) this.armTimer(stallMs - silentMs, check);
+      else this.fail('stalled', `${this.options.receiverName} stopped sending the stream (no data for ${stallMs / 1000} s)`);
+    };
+    this.armTimer(stallMs, check);
   }
 
   private connect(): void {
@@ -105,10 +135,7 @@ export class Upstream extends EventEmitter {
     // The relay opens its port later than the web interface: retry refused connects for a while.
     const retryIn = refused && !this.hasData ? this.connectRetries.next() : undefined;
     if (retryIn !== undefined) {
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        if (!this.ended) this.connect();
-      }, retryIn);
+      this.retry.arm(retryIn);
       return;
     }
     if (error.code?.startsWith('HPE_')) {
@@ -151,8 +178,8 @@ export class Upstream extends EventEmitter {
   }
 
   private armTimer(ms: number, onTimeout: () => void): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(onTimeout, ms);
+    this.onDeadline = onTimeout;
+    this.deadline.arm(ms);
   }
 
   private fail(kind: StreamError['kind'], message: string): void {
@@ -162,8 +189,8 @@ export class Upstream extends EventEmitter {
   private finish(error: StreamError | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.deadline.cancel();
+    this.retry.cancel();
     this.response?.destroy();
     this.request?.destroy();
     this.emit('end', error);

@@ -86,10 +86,8 @@ describe.each(brokers)('availability with %s', (_kind, startBroker) => {
     await w.waitFor(T.field('power'), (p) => p === 'ON');
     await until(() => relay.subscribes > 0, 5_000, 'the SUBSCRIBE');
     const logs = stack.logs;
-    const started = Date.now();
     await stack.stop();
     stack = undefined;
-    expect(Date.now() - started).toBeLessThan(3_000);
     await w.waitFor(T.availability, (p) => p === 'offline');
     await new Promise((r) => setTimeout(r, 300));
     expect(w.messages.filter((m) => m.topic === T.availability).map((m) => m.text)).toEqual(['offline']);

@@ -8,9 +8,11 @@
  * A track's packets that carried the PCR (radio services often put it on the audio PID) are kept as
  * packets without payload, so the broadcaster's clock reaches the client unchanged.
  */
+import { Clock } from '../../clock';
 import { Logger } from '../../logger';
 import { PSI_SECTION_MAX_BYTES, SPLICE_ENCODER_RESTARTS, TS_PACKET_SIZE } from '../../settings';
 import { AudioOptions } from '../ffmpeg-args';
+import { SpawnFfmpeg } from '../ffmpeg-process';
 import { StreamError } from '../stream-error';
 import { ElementaryStream, parsePmt, Pmt, SectionAssembler } from '../ts';
 import { FrameCodec } from './audio-frames';
@@ -31,6 +33,10 @@ export interface AudioSpliceOptions {
   log: Logger;
   onFailure: (error: StreamError) => void;
   onUnsupported: (reason: string) => void;
+  clock?: Clock;
+  spawn?: SpawnFfmpeg;
+  /** Ends every encoder when aborted (the owner's lifetime). */
+  signal?: AbortSignal;
 }
 
 const SPLICED: ReadonlySet<string> = new Set<FrameCodec>(['ac3', 'eac3', 'mp2', 'aac_latm']);
@@ -160,6 +166,9 @@ export class AudioSplice {
       audio: this.options.audio,
       log: this.options.log,
       continuity,
+      clock: this.options.clock,
+      spawn: this.options.spawn,
+      signal: this.options.signal,
       onFailure: (error) => this.onTrackFailure(track, stream, error),
       onUnsupported: this.options.onUnsupported,
     });

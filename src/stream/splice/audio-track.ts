@@ -15,7 +15,8 @@ import {
   SPLICE_PES_MAX_BYTES, SPLICE_ENCODER_PRIMING_SAMPLES, SPLICE_UNSYNCED_MAX_BYTES, TS_PACKET_SIZE,
 } from '../../settings';
 import { AudioOptions, audioEncodeArgs } from '../ffmpeg-args';
-import { FfmpegProcess } from '../ffmpeg-process';
+import { Clock, systemClock } from '../../clock';
+import { FfmpegHandle, spawnFfmpeg, SpawnFfmpeg } from '../ffmpeg-process';
 import { StreamError } from '../stream-error';
 import { FFMPEG_RAW_FORMAT, FrameCodec, frameReader, FrameRead, readAdts, SHORT } from './audio-frames';
 import { Continuity, PTS_WRAP, readTimestamp, writePes } from './ts-write';
@@ -36,8 +37,10 @@ export interface AudioTrackOptions {
   onFailure: (error: StreamError) => void;
   /** The track's data cannot be framed: the session falls back to the full remux. */
   onUnsupported: (reason: string) => void;
-  /** Injected clock for the watchdogs (ms). */
-  now?: () => number;
+  clock?: Clock;
+  spawn?: SpawnFfmpeg;
+  /** Ends the encoder when aborted (the owner's lifetime). */
+  signal?: AbortSignal;
 }
 
 interface Anchor {
@@ -55,7 +58,7 @@ function ptsDiff(a: number, b: number): number {
 }
 
 export class AudioTrack {
-  readonly encoder: FfmpegProcess;
+  readonly encoder: FfmpegHandle;
   /** Times the clock was re-anchored after the first frame (jumps, wraps, losses). */
   reanchors = 0;
   /** Packets lost on the input (continuity errors), whose PES were dropped. */
@@ -63,7 +66,7 @@ export class AudioTrack {
 
   private readonly cc: Continuity;
   private readonly readFrame: (buf: Buffer, at: number) => FrameRead;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   /** The PES being assembled (reused buffer) and how much of it is filled. */
   private pes = Buffer.allocUnsafe(16 * 1024);
   private pesBytes = 0;
@@ -88,12 +91,13 @@ export class AudioTrack {
   constructor(private readonly options: AudioTrackOptions) {
     this.cc = options.continuity ?? new Continuity();
     this.readFrame = frameReader(options.codec);
-    this.now = options.now ?? Date.now;
-    this.encoder = new FfmpegProcess(options.ffmpegPath, audioEncodeArgs(FFMPEG_RAW_FORMAT[options.codec], options.audio), {
+    this.clock = options.clock ?? systemClock;
+    this.encoder = (options.spawn ?? spawnFfmpeg)(options.ffmpegPath, audioEncodeArgs(FFMPEG_RAW_FORMAT[options.codec], options.audio), {
       label: options.label,
       log: (line) => options.log.warn(line),
+      signal: options.signal,
     });
-    this.encoder.child.stdout.on('data', (chunk: Buffer) => this.onEncoded(chunk));
+    this.encoder.stdout.on('data', (chunk: Buffer) => this.onEncoded(chunk));
     this.encoder.on('exit', (exit: { stopped: boolean; code: number | null }) => {
       if (!exit.stopped && !this.finishing) this.fail(`ffmpeg stopped while encoding ${options.label} (exit code ${exit.code})`);
     });
@@ -159,8 +163,8 @@ export class AudioTrack {
       this.onPes(this.pes.subarray(0, this.pesBytes));
     }
     this.finishing = true;
-    const drained = new Promise((resolve) => this.encoder.child.stdout.once('close', resolve));
-    this.encoder.child.stdin.end();
+    const drained = new Promise((resolve) => this.encoder.stdout.once('close', resolve));
+    this.encoder.stdin.end();
     await Promise.all([this.encoder.wait(), drained]);
   }
 
@@ -250,8 +254,8 @@ export class AudioTrack {
   }
 
   private feed(frames: Buffer): void {
-    const stdin = this.encoder.child.stdin;
-    const now = this.now();
+    const stdin = this.encoder.stdin;
+    const now = this.clock.now();
     this.lastOutputAt ??= now;
     const backlog = stdin.writableLength;
     if (backlog <= FFMPEG_BACKLOG_SOFT_BYTES) this.backlogSince = undefined;
@@ -270,7 +274,7 @@ export class AudioTrack {
   /** ADTS from the encoder: each frame becomes one PES stamped by the anchors. */
   private onEncoded(chunk: Buffer): void {
     if (this.failed) return;
-    this.lastOutputAt = this.now();
+    this.lastOutputAt = this.clock.now();
     const data = this.outCarry ? Buffer.concat([this.outCarry, chunk]) : chunk;
     this.outCarry = undefined;
     let offset = 0;
