@@ -157,3 +157,12 @@ function channelRef(index) {
 
 module.exports.startRelay = startRelay;
 module.exports.channelRef = channelRef;
+
+/** Private memory of a process (not shared with others, e.g. its libraries), in MB. */
+function privateMb(pid) {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(rollup)[1]);
+  return (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
+}
+
+module.exports.privateMb = privateMb;
