@@ -5,7 +5,7 @@
  */
 import { Config } from './config/types';
 import { escapingLogger, Logger, sentences } from './logger';
-import { MqttService, startMqtt } from './mqtt';
+import type { MqttService } from './mqtt';
 import { ReceiverRuntime } from './receiver-runtime';
 import { CLIENT_QUEUE_MAX_BYTES, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
 import { locateFfmpeg } from './stream/ffmpeg-locate';
@@ -85,8 +85,13 @@ export class App {
     // Channel lists load in the background: a receiver that is down must not hold up the proxy.
     for (const receiver of this.receivers) receiver.start();
     if (serving) void removeLeftoverHlsFolders().then((n) => n > 0 && this.log.info(`Removed ${n} HLS folder(s) an earlier version left in the temp folder.`));
-    // Never throws and never waits for the broker: MQTT being down must not hold up the proxy.
-    this.mqtt = await startMqtt({ config: this.config.mqtt, receivers: this.receivers, proxyEnabled: proxy.enabled, version: VERSION, log: this.log });
+    const { mqtt } = this.config;
+    if (mqtt.enabled || mqtt.embeddedBroker.enabled) {
+      // Loaded only when used: the MQTT client and its dependencies cost an idle process about 12 MB.
+      const { startMqtt } = await import('./mqtt');
+      // Never throws and never waits for the broker: MQTT being down must not hold up the proxy.
+      this.mqtt = await startMqtt({ config: mqtt, receivers: this.receivers, proxyEnabled: proxy.enabled, version: VERSION, log: this.log });
+    }
     if (this.signal.aborted) return;
 
     const context = { receivers: this.receivers, token: proxy.token, publicUrl: proxy.publicUrl, version: VERSION };

@@ -8,18 +8,41 @@ import { ConfigError } from './config';
 import { ReceiverError } from './receiver/errors';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './settings';
 import { FfmpegNotFoundError } from './stream/ffmpeg-locate';
-import { channelsCommand } from './cli/channels';
 import type { Command } from './cli/command';
-import { demoCommand } from './cli/demo';
-import { doctorCommand } from './cli/doctor';
 import { CliError, println, UsageError, type CliIo } from './cli/io';
 import { serveCommand } from './cli/serve';
-import { simulateCommand } from './cli/simulate';
 import { packageVersion } from './version';
 
 export type { CliIo } from './cli/io';
 
-export const COMMANDS: readonly Command[] = [serveCommand, simulateCommand, channelsCommand, doctorCommand, demoCommand];
+/**
+ * A command whose module is loaded only when it runs or its summary or usage is read, so a long
+ * running `xg2g serve` does not carry the demo, the doctor and the simulator.
+ */
+function lazyCommand(name: string, load: () => Command): Command {
+  let command: Command | undefined;
+  const get = (): Command => (command ??= load());
+  return {
+    name,
+    get summary() {
+      return get().summary;
+    },
+    get usage() {
+      return get().usage;
+    },
+    run: (argv, io) => get().run(argv, io),
+  };
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- typed lazy loading, see lazyCommand */
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  lazyCommand('simulate', () => (require('./cli/simulate') as typeof import('./cli/simulate')).simulateCommand),
+  lazyCommand('channels', () => (require('./cli/channels') as typeof import('./cli/channels')).channelsCommand),
+  lazyCommand('doctor', () => (require('./cli/doctor') as typeof import('./cli/doctor')).doctorCommand),
+  lazyCommand('demo', () => (require('./cli/demo') as typeof import('./cli/demo')).demoCommand),
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -3,7 +3,9 @@
  * it publishes to (receiver state, streams, Home Assistant discovery), so `mosquitto_sub` (or Home
  * Assistant pointed at the broker) shows live state and takes commands.
  */
-import { EmbeddedBroker, receiverTopics, slugify } from '../mqtt';
+// Straight from the modules, not '../mqtt': that would load the MQTT client into every `xg2g` command.
+import { EmbeddedBroker } from '../mqtt/broker';
+import { receiverTopics, slugify } from '../mqtt/topics';
 import { MQTT_EMBEDDED_BROKER_PORT_DEFAULT, MQTT_PREFIX_DEFAULT } from '../settings';
 import type { DemoPart } from './demo';
 import { portFree } from './ports';

@@ -4,11 +4,10 @@
  * starts after the ones before it and sees what they started through the DemoContext.
  * Parts stop in reverse order on Ctrl-C or when a later part fails to start.
  */
-import { OpenWebIfClient } from '../receiver/client';
 import { encodeServiceRef } from '../receiver/service-ref';
 import type { Channel } from '../receiver/types';
 import { SIM_HOST_DEFAULT, SIM_TUNERS_DEFAULT, SIMULATOR_WEB_PORT_DEFAULT, STREAM_PORT, STREAM_RELAY_PORT } from '../settings';
-import { startSimulator, type Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import { parseOptions, stringOption } from './args';
 import { homebridgePart } from './demo-homebridge';
 import { proxyPart } from './demo-proxy';
@@ -53,6 +52,8 @@ async function simulatorPorts(host: string): Promise<{ webPort: number; streamPo
 export const simulatorPart: DemoPart = {
   title: 'Simulated receiver',
   async start(ctx) {
+    // Loaded here, not on top: every `xg2g` command loads this module, and `serve` never needs these.
+    const [{ startSimulator }, { OpenWebIfClient }] = await Promise.all([import('../simulator'), import('../receiver/client')]);
     const sim = await startSimulator({ host: ctx.host, tuners: SIM_TUNERS_DEFAULT, ...(await simulatorPorts(ctx.host)) });
     ctx.simulator = sim;
     try {

@@ -1,5 +1,4 @@
 /** `xg2g simulate`: run the receiver simulator until Ctrl-C, printing where it listens. */
-import { startSimulator } from '../simulator';
 import {
   SIM_HOST_DEFAULT, SIM_TUNERS_DEFAULT, SIMULATOR_WEB_PORT_DEFAULT, STREAM_PORT, STREAM_RELAY_PORT,
 } from '../settings';
@@ -38,6 +37,8 @@ Options:
       return 0;
     }
     const auth = credentialsOption(values, 'auth');
+    // Loaded here, not on top: every `xg2g` command loads this module, and `serve` never needs the simulator.
+    const { startSimulator } = await import('../simulator');
     const sim = await startSimulator({
       host: stringOption(values, 'host', SIM_HOST_DEFAULT),
       webPort: portOption(values, 'web-port', SIMULATOR_WEB_PORT_DEFAULT),

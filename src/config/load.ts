@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import YAML from 'yaml';
 import { PLATFORM_NAME } from '../settings';
 import { readEnv } from './env';
 import { ConfigError } from './errors';
@@ -50,6 +49,10 @@ export function readConfigFile(file: string): unknown {
       throw new ConfigError([`config file ${file}: is not valid JSON (${(err as Error).message})`]);
     }
   } else {
+    // Loaded only for a YAML file: it costs a process about 8 MB, and JSON files, Homebridge and the
+    // environment never need it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const YAML = require('yaml') as typeof import('yaml');
     try {
       parsed = YAML.parse(text);
     } catch (err) {

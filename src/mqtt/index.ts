@@ -6,12 +6,13 @@
 import { MqttConfig } from '../config/types';
 import { Logger } from '../logger';
 import { EmbeddedBroker } from './broker';
-import { MqttBridge } from './bridge';
-import { BridgedRuntime } from './receiver-bridge';
+import type { MqttBridge } from './bridge';
+import type { BridgedRuntime } from './receiver-bridge';
 
+// The bridge is only a type here (import it from './bridge'): its module loads the MQTT client,
+// which a setup with only the embedded broker does not need.
 export { EmbeddedBroker } from './broker';
-export { MqttBridge, clientIdFor } from './bridge';
-export type { MqttBridgeOptions } from './bridge';
+export type { MqttBridge, MqttBridgeOptions } from './bridge';
 export { receiverTopics, slugify } from './topics';
 
 export interface MqttServiceOptions {
@@ -41,6 +42,8 @@ export async function startMqtt(options: MqttServiceOptions): Promise<MqttServic
   }
   let bridge: MqttBridge | undefined;
   if (config.enabled && receivers.length > 0) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { MqttBridge } = require('./bridge') as typeof import('./bridge');
     bridge = new MqttBridge({ config, receivers, proxyEnabled: options.proxyEnabled, version: options.version, log });
     bridge.start();
   }

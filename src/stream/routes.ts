@@ -17,7 +17,7 @@ import { isPlayable, parseServiceRef, ServiceRef, ServiceRefError, tryParseServi
 import { REQUEST_PATH_MAX_LENGTH } from '../settings';
 import { httpSink } from './client-sink';
 import { isHlsFile } from './hls';
-import { ProxyMetrics } from './metrics';
+import type { ProxyMetrics } from './metrics';
 import { buildPlaylist } from './playlist';
 import { ProxyChannel, ProxyContext, ProxyReceiver } from './proxy-types';
 import { buildStatus } from './status';
@@ -61,8 +61,8 @@ async function handle(context: ProxyContext, metrics: ProxyMetrics, request: Inc
     case '/api/status':
       return json(response, 200, buildStatus(context));
     case '/metrics': {
-      const body = await metrics.text();
-      response.writeHead(200, { 'Content-Type': metrics.contentType });
+      const { body, contentType } = await metrics.render();
+      response.writeHead(200, { 'Content-Type': contentType });
       return void response.end(body);
     }
     case '/playlist.m3u': {

@@ -125,7 +125,7 @@ describe('platform block and files', () => {
     const config = loadConfig({ file, env: {} });
     expect(config.name).toBe('yaml box');
     expect(config.receivers[0]).toMatchObject({ name: 'Bedroom', host: '10.1.2.3', bouquets: ['Favourites (TV)', 'Sport'], streamTarget: 'auto' });
-    expect(config.proxy.audio).toEqual({ mode: 'always', codec: 'aac', bitrate: '128k', channels: 6 });
+    expect(config.proxy.audio).toEqual({ mode: 'always', engine: 'splice', codec: 'aac', bitrate: '128k', channels: 6 });
     expect(config.mqtt).toMatchObject({ enabled: true, url: 'mqtts://broker.lan:8883' });
   });
 
@@ -161,7 +161,7 @@ describe('environment over file over defaults', () => {
     });
     expect(config.receivers[0]).toMatchObject({ name: 'Living Room', username: 'root', password: 'from-env', host: '192.168.1.100' });
     expect(config.proxy.listen).toBe('0.0.0.0:19000');
-    expect(config.proxy.audio).toEqual({ mode: 'auto', codec: 'aac', bitrate: '256k', channels: 2 });
+    expect(config.proxy.audio).toEqual({ mode: 'auto', engine: 'splice', codec: 'aac', bitrate: '256k', channels: 2 });
     expect(config.proxy.maxSessions).toBe(2);
     expect(config.api.listen).toBe(':18080');
   });
@@ -205,6 +205,7 @@ describe('environment over file over defaults', () => {
         XG2G_MAX_SESSIONS: '3',
         XG2G_API_TOKEN: 'tok123',
         XG2G_ENABLE_AUDIO_TRANSCODING: 'false',
+        XG2G_AUDIO_ENGINE: 'ffmpeg',
         XG2G_AUDIO_CODEC: 'AAC',
         XG2G_AUDIO_BITRATE: '320k',
         XG2G_AUDIO_CHANNELS: '6',
@@ -229,7 +230,7 @@ describe('environment over file over defaults', () => {
       }],
       proxy: {
         enabled: true, listen: '[::1]:18001', publicUrl: 'https://tv.example.org/xg2g', maxSessions: 3,
-        maxClients: 10, token: 'tok123', audio: { mode: 'never', engine: 'splice', codec: 'aac', bitrate: '320k', channels: 6 },
+        maxClients: 10, token: 'tok123', audio: { mode: 'never', engine: 'ffmpeg', codec: 'aac', bitrate: '320k', channels: 6 },
         ffmpegPath: '/opt/ffmpeg/bin/ffmpeg',
       },
       api: { listen: '127.0.0.1:18081' },

@@ -28,7 +28,7 @@ describe('validation', () => {
         ],
         proxy: {
           listen: 'nowhere', publicUrl: 'not a url', maxSessions: 0, maxClients: 1.5, token: 'has space',
-          audio: { mode: 'sometimes', codec: 'mp3', bitrate: 'fast', channels: 3 },
+          audio: { mode: 'sometimes', engine: 'vlc', codec: 'mp3', bitrate: 'fast', channels: 3 },
         },
         api: { listen: ':99999' },
         mqtt: { url: 'http://broker', prefix: 'a/#', embeddedBroker: { port: -1 } },
@@ -55,6 +55,7 @@ describe('validation', () => {
       'proxy.maxClients: 1.5 is not a whole number',
       'proxy.token: must not contain spaces (it goes into URLs)',
       'proxy.audio.mode: "sometimes" is not one of auto, always, never',
+      'proxy.audio.engine: "vlc" is not one of splice, ffmpeg',
       'proxy.audio.codec: "mp3" is not supported (only aac)',
       'proxy.audio.bitrate: "fast" is not a bitrate like 192k',
       'proxy.audio.channels: 3 is not 1, 2 or 6',
@@ -72,6 +73,7 @@ describe('validation', () => {
       env: {
         XG2G_OWI_BASE: 'ftp://box',
         XG2G_MAX_SESSIONS: 'x',
+        XG2G_AUDIO_ENGINE: 'gstreamer',
         XG2G_AUDIO_BITRATE: 'fast',
         XG2G_AUDIO_CHANNELS: 'stereo',
         XG2G_ENABLE_AUDIO_TRANSCODING: 'perhaps',
@@ -91,6 +93,7 @@ describe('validation', () => {
       'XG2G_ENABLE_STREAM_PROXY: "sure" is not true or false (also 1/0/yes/no)',
       'XG2G_PROXY_LISTEN: "here" is not an address like ":18000" or "0.0.0.0:18000" (IPv6 hosts go in brackets)',
       'XG2G_MAX_SESSIONS: "x" is not a number',
+      'XG2G_AUDIO_ENGINE: "gstreamer" is not one of splice, ffmpeg',
       'XG2G_AUDIO_BITRATE: "fast" is not a bitrate like 192k',
       'XG2G_AUDIO_CHANNELS: "stereo" is not a number',
       'XG2G_MQTT_BROKER_PORT: "x" is not a number',

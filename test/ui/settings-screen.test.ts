@@ -115,7 +115,7 @@ it('sets up a fresh install: one receiver on one tab, bouquets picked from the r
       name: 'Living Room', host: '127.0.0.1', port: simPort, https: false, allowSelfSigned: false, username: 'root', password: PASSWORD,
       bouquets: ['Sport (TV)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
     }],
-    proxy: { enabled: true, audio: { mode: 'auto', channels: 2 } },
+    proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 } },
     mqtt: { enabled: false, discovery: true, embeddedBroker: { enabled: false } },
     epg: { enabled: true },
   });
@@ -132,7 +132,7 @@ const FORM_WRITTEN = {
     name: 'Living Room', host: '127.0.0.1', port: 8080, https: false, allowSelfSigned: false, username: 'root', password: 'pw',
     bouquets: ['Favourites (TV)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
   }],
-  proxy: { enabled: true, audio: { mode: 'auto', channels: 2 } },
+  proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 } },
   mqtt: { enabled: false, discovery: true, embeddedBroker: { enabled: false } },
   epg: { enabled: true },
 };
@@ -145,7 +145,7 @@ const HAND_WRITTEN = {
   }],
   proxy: {
     enabled: true, listen: '127.0.0.1:18500', publicUrl: 'http://192.168.1.10:18500', maxSessions: 4, maxClients: 3, token: 'tok3n',
-    audio: { mode: 'always', codec: 'aac', bitrate: '128k', channels: 6 }, ffmpegPath: '/usr/bin/ffmpeg',
+    audio: { mode: 'always', engine: 'ffmpeg', codec: 'aac', bitrate: '128k', channels: 6 }, ffmpegPath: '/usr/bin/ffmpeg',
   },
   api: { listen: '127.0.0.1:18501' },
   mqtt: {
