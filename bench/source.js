@@ -41,14 +41,14 @@ function media(smoke) {
 }
 
 /**
- * Serves `file` on every path. `realTime`: at the file's average bitrate, from `offsetS` seconds
- * in; else as fast as the client reads, looping. Counts connections so cases can see when the
+ * Serves `file` on every path. `realTime`: at the file's average bitrate (or `bytesPerSecond`),
+ * from `offsetS` seconds in, once or looping; else as fast as the client reads, looping. Counts connections so cases can see when the
  * proxy let go of its upstream.
  */
-async function startSource(file, { realTime = true, offsetS = 0.7, seconds } = {}) {
+async function startSource(file, { realTime = true, offsetS = 0.7, seconds, bytesPerSecond, loop = false } = {}) {
   const data = readFileSync(file);
   const duration = seconds ?? (file.includes('smoke') ? PROFILES.smoke.seconds : PROFILES.full.seconds);
-  const bytesPerMs = data.length / (duration * 1000);
+  const bytesPerMs = bytesPerSecond ? bytesPerSecond / 1000 : data.length / (duration * 1000);
   const offset = Math.floor((offsetS * 1000 * bytesPerMs) / 188) * 188;
   const state = { connections: 0, open: 0, bytesPerSecond: bytesPerMs * 1000 };
   const server = http.createServer((req, res) => {
@@ -67,10 +67,15 @@ async function startSource(file, { realTime = true, offsetS = 0.7, seconds } = {
     const started = Date.now();
     let sent = offset;
     const tick = setInterval(() => {
-      const due = Math.min(data.length, offset + Math.floor(((Date.now() - started) * bytesPerMs) / 188) * 188);
-      if (due > sent) res.write(data.subarray(sent, due));
-      sent = due;
-      if (sent >= data.length) {
+      const due = offset + Math.floor(((Date.now() - started) * bytesPerMs) / 188) * 188;
+      // Looping: the file again from its start (a clock jump the proxy passes on as it is).
+      while (sent < due && (loop || sent < data.length)) {
+        const at = sent % data.length;
+        const take = Math.min(due - sent, data.length - at);
+        res.write(data.subarray(at, at + take));
+        sent += take;
+      }
+      if (!loop && sent >= data.length) {
         clearInterval(tick);
         res.end();
       }
