@@ -28,7 +28,8 @@ async function run(ctx) {
       f.bare.push(await bareNodeRss());
       const proxy = await serveProxy(source.url);
       try {
-        await sleep(settleMs);
+        // Idle means settled: V8 gives back its start-up garbage some seconds after start.
+        await sleep(ctx.smoke ? settleMs : 10_000);
         const idle = rssMb(proxy.child.pid);
         const url = `${proxy.url}/${channelRef(7)}`;
         const one = readBytes(url, 1, settleMs * 3);
