@@ -66,9 +66,10 @@ function markdown(results, m, started) {
       continue;
     }
     lines.push('| | median | spread | rounds | target | verdict |', '|---|---:|---:|---:|---|---|');
+    const cell = (text) => String(text).replace(/\|/g, '\\|');
     for (const r of rows) {
-      const name = r.baseline ? `${r.name}` : r.name;
-      lines.push(`| ${name} | ${fmt(r.median)} ${r.unit} | ${r.rounds > 1 ? `${fmt(r.min)}–${fmt(r.max)}` : ''} | ${r.rounds} | ${r.target} | ${verdict(r)} |`);
+      const spread = r.rounds > 1 ? `${fmt(r.min)}–${fmt(r.max)}` : '';
+      lines.push(`| ${cell(r.name)} | ${fmt(r.median)} ${cell(r.unit)} | ${spread} | ${r.rounds} | ${cell(r.target)} | ${verdict(r)} |`);
     }
     const notes = rows.filter((r) => r.note);
     if (notes.length > 0) lines.push('', ...notes.map((r) => `- ${r.name}: ${r.note}`));
