@@ -26,19 +26,24 @@ import { OpenUpstream, UpstreamHandle } from './upstream';
 
 export type SessionMode = 'passthrough' | 'transcode';
 
-export interface PipeOptions {
-  url: URL;
-  /** Service id to follow in the TS. */
-  program: number | undefined;
-  /** Read when needed: a session started before the channel list loaded gets its name later. */
-  channel: { readonly name: string };
+/** How a channel's stream is fetched and transcoded: the same for a session and each of its pipes. */
+export interface StreamAccess {
   receiverName: string;
   username?: string;
   password?: string;
   allowSelfSigned?: boolean;
   userAgent: string;
   audio: AudioOptions & { mode: AudioMode; engine: AudioEngine };
+  /** '' when no ffmpeg was found: channels that need it fail with that reason. */
   ffmpegPath: string;
+}
+
+export interface PipeOptions extends StreamAccess {
+  url: URL;
+  /** Service id to follow in the TS. */
+  program: number | undefined;
+  /** Read when needed: a session started before the channel list loaded gets its name later. */
+  channel: { readonly name: string };
   firstDataMs: number;
   stallMs: number;
   clock: Clock;

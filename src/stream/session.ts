@@ -21,7 +21,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Alarm, Clock, systemClock } from '../clock';
-import type { AudioEngine, AudioMode } from '../config/types';
+import type { AudioEngine } from '../config/types';
 import { Logger, sentences } from '../logger';
 import { Backoff } from '../retry';
 import { ServiceRef } from '../receiver/service-ref';
@@ -30,10 +30,9 @@ import {
   UPSTREAM_HEALTHY_RESET_MS, UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS, UPSTREAM_STALL_TIMEOUT_MS,
 } from '../settings';
 import { ClientSink } from './client-sink';
-import { AudioOptions } from './ffmpeg-args';
 import { spawnFfmpeg, SpawnFfmpeg } from './ffmpeg-process';
 import { GopCache, InspectedChunk } from './gop-cache';
-import { Pipe, SessionMode } from './pipe';
+import { Pipe, SessionMode, StreamAccess } from './pipe';
 import { RateMeter } from './rate-meter';
 import { StreamClient } from './stream-client';
 import { StreamError } from './stream-error';
@@ -81,18 +80,10 @@ export const STREAM_TIMING: StreamTiming = {
   healthyResetMs: UPSTREAM_HEALTHY_RESET_MS,
 };
 
-export interface SessionOptions {
+export interface SessionOptions extends StreamAccess {
   channel: SessionChannel;
-  receiverName: string;
   /** Resolved on every (re)connect: an `auto` backend may move a channel to the relay. */
   resolveUpstream: () => Promise<UpstreamTarget>;
-  username?: string;
-  password?: string;
-  allowSelfSigned?: boolean;
-  userAgent: string;
-  audio: AudioOptions & { mode: AudioMode; engine: AudioEngine };
-  /** '' when no ffmpeg was found: channels that need it fail with that reason. */
-  ffmpegPath: string;
   maxClients: number;
   /** Per-client send queue, in bytes. */
   clientQueueBytes: number;
@@ -274,17 +265,12 @@ export class Session extends EventEmitter {
     }
     if (this.lifetime.signal.aborted) return;
     const { options } = this;
+    const { receiverName, username, password, allowSelfSigned, userAgent, audio, ffmpegPath } = options;
     const pipe: Pipe = new Pipe({
+      receiverName, username, password, allowSelfSigned, userAgent, audio, ffmpegPath,
       url: target.url,
       program: target.program ?? this.channel.ref.sid,
       channel: this.channel,
-      receiverName: options.receiverName,
-      username: options.username,
-      password: options.password,
-      allowSelfSigned: options.allowSelfSigned,
-      userAgent: options.userAgent,
-      audio: options.audio,
-      ffmpegPath: options.ffmpegPath,
       firstDataMs: this.timing.firstDataMs,
       stallMs: this.timing.stallMs,
       clock: this.clock,

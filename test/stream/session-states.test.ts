@@ -129,11 +129,18 @@ function rig(overrides: Partial<SessionOptions> = {}): Rig {
 /** Lets the session's resolveUpstream promise settle (it is the only await before a connect). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function started(r: Rig): Promise<FakeSink> {
+/** A viewer asks, the session connects; nothing has come from the receiver yet. */
+async function connected(r: Rig): Promise<FakeSink> {
   const sink = new FakeSink();
   r.session.addClient(sink, 'viewer');
   r.session.start();
   await settle();
+  return sink;
+}
+
+/** Connected, and the receiver has sent the capture: the viewer is watching. */
+async function started(r: Rig): Promise<FakeSink> {
+  const sink = await connected(r);
   r.upstreams.at(-1)!.sendCapture();
   await settle();
   return sink;
@@ -153,10 +160,7 @@ it('starts: connects, goes out on the first keyframe, and is running', async () 
 
 it('fails exactly at the first-output deadline when no picture comes, and ends the upstream', async () => {
   const r = rig();
-  const sink = new FakeSink();
-  r.session.addClient(sink, 'viewer');
-  r.session.start();
-  await settle();
+  const sink = await connected(r);
   r.upstreams[0].emit('data', CAPTURE.subarray(0, 188 * 10)); // data, but no PMT and no keyframe
   r.clock.advance(TIMING.firstOutputMs - 1);
   expect(r.events).toEqual([]);
@@ -225,10 +229,7 @@ it('reconnects when the remuxing ffmpeg exits: the upstream is closed, a new one
 
 it('fails at once, without reconnecting, when no client ever got a packet', async () => {
   const r = rig();
-  const sink = new FakeSink();
-  r.session.addClient(sink, 'viewer');
-  r.session.start();
-  await settle();
+  const sink = await connected(r);
   r.upstreams[0].fail('busy', 'the tuner is busy');
   await settle();
   expect(r.events).toEqual(['failure: the tuner is busy', 'stopped: error']);
