@@ -135,6 +135,11 @@ export class AudioTrack {
       this.carry = undefined;
       this.carryPts = undefined;
     }
+    // Still scrambled (the relay's first moments): nothing to decode; the next clear PES starts anew.
+    if ((flags & 0xc0) !== 0) {
+      this.assembling = false;
+      return;
+    }
     const start = (flags & 0x20) !== 0 ? 5 + packet[4] : 4;
     if (start >= TS_PACKET_SIZE) return;
     const unitStart = (packet[1] & 0x40) !== 0;

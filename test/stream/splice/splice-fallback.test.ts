@@ -59,7 +59,7 @@ describe('through a session', () => {
     request.on('error', () => undefined);
     try {
       const reason = /no ac3 frames found in the ac3 audio \(fra\) of Das Erste HD; using the full ffmpeg remux instead/;
-      await until(() => stack.logs.some((l) => reason.test(l)), 20_000, 'the fallback');
+      await until(() => stack.logs.some((l) => reason.test(l)), 45_000, 'the fallback');
       const status = await new Promise<{ sessions: Array<{ engine: string; engineReason: string }> }>((resolve, reject) => {
         http.get(`${stack.url}/api/status`, (res) => {
           let body = '';
@@ -73,5 +73,5 @@ describe('through a session', () => {
     } finally {
       request.destroy();
     }
-  });
+  }, 60_000);
 });
