@@ -156,8 +156,10 @@ export class ReceiverBridge {
   private onLoaded(): void {
     const { runtime } = this.options;
     this.channelOptions = new ChannelOptions(runtime.channels());
-    // Channel names (select options) may have changed what the state says.
+    // Channel names (select options) may have changed what the state says, and a stream that
+    // started before the list loaded is named by its reference until now.
     this.publishState(runtime.monitor.state);
+    this.publishStreams();
     this.publishDiscovery();
   }
 

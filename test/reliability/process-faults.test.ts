@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const env = (): NodeJS.ProcessEnv => ({ XG2G_OWI_BASE: sim.webUrl, XG2G_PROXY_TARGET: sim.streamUrl });
 
-it('keeps viewers when its ffmpeg is killed or stopped, and rides out a broker restart', async () => {
+it('keeps viewers when an audio encoder is killed or stopped, and rides out a broker restart', async () => {
   const served = new Served({ ...env(), XG2G_MQTT_URL: broker.url });
   try {
     const base = await served.url();
@@ -35,10 +35,12 @@ it('keeps viewers when its ffmpeg is killed or stopped, and rides out a broker r
     const viewer = new Viewer(`${base}/${DAS_ERSTE_HD}`);
     const outcomes: Record<string, number> = {};
     for (const signal of ['SIGKILL', 'SIGSTOP'] as const) {
-      await until(() => served.ffmpegs().length === 1 && viewer.bytes > 200_000, 20_000, 'a transcoded stream');
-      const [pid] = served.ffmpegs();
+      // Das Erste HD has two AC-3 tracks: one audio-only ffmpeg each; the failed one is replaced alone.
+      await until(() => served.ffmpegs().length === 2 && viewer.bytes > 200_000, 20_000, 'a transcoded stream');
+      const running = served.ffmpegs();
+      const [pid] = running;
       process.kill(pid, signal);
-      await until(() => served.ffmpegs().some((p) => p !== pid), 20_000, `a new ffmpeg after ${signal}`);
+      await until(() => served.ffmpegs().length === 2 && served.ffmpegs().some((p) => !running.includes(p)), 20_000, `a new ffmpeg after ${signal}`);
       const before = viewer.bytes;
       await until(() => viewer.bytes > before + 200_000, 20_000, `the stream to go on after ${signal}`);
       await until(() => !processAlive(pid), 5_000, `the ${signal} ffmpeg to be gone`);
@@ -79,7 +81,8 @@ it('stops on SIGTERM with streams running, leaving no ffmpeg and no upstream', a
   const served = new Served(env());
   const base = await served.url();
   const viewers = [DAS_ERSTE_HD, ZDF_HD, SERVUS_AAC].map((ref) => new Viewer(`${base}/${ref}`));
-  await until(() => viewers.every((v) => v.bytes > 100_000) && served.ffmpegs().length === 2, 30_000, 'three streams');
+  // Two AC-3 channels with two tracks each: four audio encoders; the AAC channel needs none.
+  await until(() => viewers.every((v) => v.bytes > 100_000) && served.ffmpegs().length === 4, 30_000, 'three streams');
   const ffmpegs = served.ffmpegs();
   expect(await served.stop()).toBe(0);
   for (const pid of ffmpegs) expect(processAlive(pid)).toBe(false);
