@@ -79,12 +79,18 @@ it('answers 502 naming ffmpeg when there is none, and plays AAC channels without
 
 it('stops on SIGTERM with streams running, leaving no ffmpeg and no upstream', async () => {
   const served = new Served(env());
-  const base = await served.url();
-  const viewers = [DAS_ERSTE_HD, ZDF_HD, SERVUS_AAC].map((ref) => new Viewer(`${base}/${ref}`));
-  // Two AC-3 channels with two tracks each: four audio encoders; the AAC channel needs none.
-  await until(() => viewers.every((v) => v.bytes > 100_000) && served.ffmpegs().length === 4, 30_000, 'three streams');
-  const ffmpegs = served.ffmpegs();
-  expect(await served.stop()).toBe(0);
+  let ffmpegs: number[];
+  let viewers: Viewer[];
+  try {
+    const base = await served.url();
+    viewers = [DAS_ERSTE_HD, ZDF_HD, SERVUS_AAC].map((ref) => new Viewer(`${base}/${ref}`));
+    // Two AC-3 channels with two tracks each: four audio encoders; the AAC channel needs none.
+    await until(() => viewers.every((v) => v.bytes > 100_000) && served.ffmpegs().length === 4, 30_000, 'three streams');
+    ffmpegs = served.ffmpegs();
+  } finally {
+    // Stopped whatever happened above, so a failing wait leaves no process behind.
+    expect(await served.stop()).toBe(0);
+  }
   for (const pid of ffmpegs) expect(processAlive(pid)).toBe(false);
   await until(() => sim.activeStreams().length === 0, 5_000, 'the upstreams to close');
   await until(() => viewers.every((v) => v.ended), 5_000, 'the viewers to see the end');
