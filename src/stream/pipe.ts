@@ -11,11 +11,9 @@
 import { Clock, childLifetime } from '../clock';
 import { Logger, sentences } from '../logger';
 import type { AudioEngine, AudioMode } from '../config/types';
-import {
-  FFMPEG_BACKLOG_GRACE_MS, FFMPEG_BACKLOG_HARD_BYTES, FFMPEG_BACKLOG_SOFT_BYTES, FFMPEG_OUTPUT_STALL_MS,
-} from '../settings';
 import { AudioOptions, remuxArgs } from './ffmpeg-args';
 import { FfmpegHandle, SpawnFfmpeg } from './ffmpeg-process';
+import { FfmpegWatchdog } from './ffmpeg-watchdog';
 import { InspectedChunk } from './gop-cache';
 import { KeyframeGate } from './keyframe-gate';
 import { AudioSplice, splicedStreams } from './splice/audio-splice';
@@ -71,9 +69,7 @@ export class Pipe {
   private splice: AudioSplice | undefined;
   private ffmpeg: FfmpegHandle | undefined;
   private transcode: boolean | undefined;
-  /** When ffmpeg last wrote output, and since when its input backlog is over the soft bound. */
-  private ffmpegOutputAt: number | undefined;
-  private backlogSince: number | undefined;
+  private readonly watchdog = new FfmpegWatchdog();
   private ended = false;
 
   constructor(private readonly options: PipeOptions) {
@@ -199,7 +195,7 @@ export class Pipe {
     });
     this.ffmpeg = ffmpeg;
     ffmpeg.stdout.on('data', (chunk: Buffer) => {
-      this.ffmpegOutputAt = options.clock.now();
+      this.watchdog.output(options.clock.now());
       if (!this.ended) options.onOutput(chunk);
     });
     ffmpeg.on('exit', (exit: { stopped: boolean; code: number | null }) => {
@@ -208,17 +204,9 @@ export class Pipe {
   }
 
   private feedFfmpeg(packets: Buffer): void {
-    const stdin = this.ffmpeg!.stdin;
-    const now = this.options.clock.now();
-    // ffmpeg must keep up with a live source: a burst is fine, a backlog that stays is not.
-    const backlog = stdin.writableLength;
-    if (backlog <= FFMPEG_BACKLOG_SOFT_BYTES) this.backlogSince = undefined;
-    else this.backlogSince ??= now;
-    const behind = backlog > FFMPEG_BACKLOG_HARD_BYTES || (this.backlogSince !== undefined && now - this.backlogSince > FFMPEG_BACKLOG_GRACE_MS);
-    // Output that stopped while input flows: ffmpeg hangs (or was stopped); a new one takes over.
-    const silent = this.ffmpegOutputAt !== undefined && now - this.ffmpegOutputAt > FFMPEG_OUTPUT_STALL_MS;
-    if (behind || silent) {
-      const why = behind ? 'cannot keep up with' : `stopped producing output for ${FFMPEG_OUTPUT_STALL_MS / 1000} s on`;
+    const { stdin } = this.ffmpeg!;
+    const why = this.watchdog.check(stdin.writableLength, this.options.clock.now());
+    if (why) {
       this.end(new StreamError('ffmpeg', `ffmpeg ${why} ${this.options.channel.name}`));
       return;
     }

@@ -11,12 +11,13 @@
  */
 import { Logger } from '../../logger';
 import {
-  FFMPEG_BACKLOG_GRACE_MS, FFMPEG_BACKLOG_HARD_BYTES, FFMPEG_BACKLOG_SOFT_BYTES, FFMPEG_OUTPUT_STALL_MS, SPLICE_ANCHOR_TOLERANCE_TICKS,
+  SPLICE_ANCHOR_TOLERANCE_TICKS,
   SPLICE_PES_MAX_BYTES, SPLICE_ENCODER_PRIMING_SAMPLES, SPLICE_UNSYNCED_MAX_BYTES, TS_PACKET_SIZE,
 } from '../../settings';
 import { AudioOptions, audioEncodeArgs } from '../ffmpeg-args';
 import { Clock, systemClock } from '../../clock';
 import { FfmpegHandle, spawnFfmpeg, SpawnFfmpeg } from '../ffmpeg-process';
+import { FfmpegWatchdog } from '../ffmpeg-watchdog';
 import { StreamError } from '../stream-error';
 import { FFMPEG_RAW_FORMAT, FrameCodec, frameReader, FrameRead, readAdts, SHORT } from './audio-frames';
 import { Continuity, PTS_WRAP, readTimestamp, writePes } from './ts-write';
@@ -83,8 +84,7 @@ export class AudioTrack {
   private outCarry: Buffer | undefined;
   private outTicks = 0;
   private ready: Buffer[] = [];
-  private lastOutputAt: number | undefined;
-  private backlogSince: number | undefined;
+  private readonly watchdog = new FfmpegWatchdog();
   private failed = false;
   private finishing = false;
 
@@ -259,18 +259,13 @@ export class AudioTrack {
   }
 
   private feed(frames: Buffer): void {
-    const stdin = this.encoder.stdin;
+    const { stdin } = this.encoder;
     const now = this.clock.now();
-    this.lastOutputAt ??= now;
-    const backlog = stdin.writableLength;
-    if (backlog <= FFMPEG_BACKLOG_SOFT_BYTES) this.backlogSince = undefined;
-    else this.backlogSince ??= now;
-    if (backlog > FFMPEG_BACKLOG_HARD_BYTES || (this.backlogSince !== undefined && now - this.backlogSince > FFMPEG_BACKLOG_GRACE_MS)) {
-      this.fail(`ffmpeg cannot keep up with ${this.options.label}`);
-      return;
-    }
-    if (now - this.lastOutputAt > FFMPEG_OUTPUT_STALL_MS) {
-      this.fail(`ffmpeg stopped producing output for ${FFMPEG_OUTPUT_STALL_MS / 1000} s on ${this.options.label}`);
+    // No other deadline covers an encoder that never answers: its silence counts from the first frame.
+    this.watchdog.expectOutput(now);
+    const why = this.watchdog.check(stdin.writableLength, now);
+    if (why) {
+      this.fail(`ffmpeg ${why} ${this.options.label}`);
       return;
     }
     stdin.write(frames);
@@ -279,7 +274,7 @@ export class AudioTrack {
   /** ADTS from the encoder: each frame becomes one PES stamped by the anchors. */
   private onEncoded(chunk: Buffer): void {
     if (this.failed) return;
-    this.lastOutputAt = this.clock.now();
+    this.watchdog.output(this.clock.now());
     const data = this.outCarry ? Buffer.concat([this.outCarry, chunk]) : chunk;
     this.outCarry = undefined;
     let offset = 0;
