@@ -109,7 +109,7 @@ export class ProxyMetrics {
     new prom.Gauge({
       name: 'xg2g_ffmpeg_processes', help: 'ffmpeg processes running for the proxy.', registers,
       collect(this: Gauge) {
-        this.set(sources.reduce((n, { sessions }) => n + sessions.list().filter((s) => s.ffmpegPid !== undefined).length, 0));
+        this.set(sources.reduce((n, { sessions }) => n + sessions.list().reduce((m, s) => m + s.ffmpegPids.length, 0), 0));
       },
     });
     return registry;

@@ -70,6 +70,8 @@ describe('routes', () => {
     const metrics = (await fetchBytes(`${stack.url}/metrics`)).body.toString();
     expect(metrics).toMatch(/xg2g_sessions_active\{receiver="Test Box",mode="transcode"\} 1/);
     expect(metrics).toMatch(/xg2g_clients_active\{receiver="Test Box"\} 1/);
+    // The splice runs one audio-only ffmpeg per AC-3 track: two for this channel.
+    expect(metrics).toMatch(/xg2g_ffmpeg_processes 2\n/);
     expect(metrics).toMatch(/xg2g_stream_bytes_in_total\{receiver="Test Box"\} [1-9]/);
     await reading;
     for (const body of [JSON.stringify(status), metrics, stack.logs.join('\n')]) expect(body).not.toContain('sup3r-s3cret');

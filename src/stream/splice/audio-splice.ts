@@ -66,7 +66,7 @@ export class AudioSplice {
     return [...this.tracks.values()].flatMap((t) => (t.encoder.running && t.encoder.pid !== undefined ? [t.encoder.pid] : []));
   }
 
-  /** Clock re-anchors and lost input packets over all tracks (for status and tests). */
+  /** Clock re-anchors and lost input packets over all tracks, for tests that make the source misbehave. */
   get counters(): { reanchors: number; losses: number } {
     let reanchors = 0;
     let losses = 0;
