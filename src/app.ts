@@ -3,6 +3,8 @@
  * runtime per receiver and the stream proxy over them, all started and stopped together through one
  * AbortController. It never imports Homebridge.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Config } from './config/types';
 import { escapingLogger, Logger, sentences } from './logger';
 import type { MqttService } from './mqtt';
@@ -25,6 +27,16 @@ export interface AppOptions {
   hlsIdleMs?: number;
   /** Stream deadlines (tests make them short). */
   streamTiming?: Partial<StreamTiming>;
+  /**
+   * Folder for the guide and picon caches (created when needed): Homebridge's storage path under
+   * Homebridge, else `XG2G_CACHE_DIR`, else a per-user folder in the temp folder.
+   */
+  cacheDir?: string;
+}
+
+/** The cache folder when none is given: survives restarts, and one user's never collides with another's. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.XG2G_CACHE_DIR || join(tmpdir(), `xg2g-cache-${process.getuid?.() ?? 'user'}`);
 }
 
 export class App {
@@ -36,10 +48,13 @@ export class App {
   private mqtt: MqttService | undefined;
 
   private readonly log: Logger;
+  /** Where the guide and the picons are cached on disk. */
+  readonly cacheDir: string;
 
   constructor(private readonly config: Config, log: Logger, private readonly options: AppOptions = {}) {
     // Request paths and names from the network reach log lines: escape what could forge or reorder them.
     this.log = escapingLogger(log);
+    this.cacheDir = options.cacheDir ?? defaultCacheDir();
   }
 
   /** The stop signal every part of the core listens to. */

@@ -5,6 +5,7 @@
  * its UUID comes from the box's MAC) and the channel accessories. Homebridge is imported for types
  * only; runtime values come from `api.hap`. Nothing here throws into Homebridge.
  */
+import { join } from 'node:path';
 import type { API, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
 import type { App } from './app';
 import { sentences } from './logger';
@@ -16,7 +17,7 @@ import { markNotResponding } from './homekit/not-responding';
 import type { TvAccessory } from './homekit/tv-accessory';
 import type { ReceiverState } from './receiver/monitor';
 import type { ReceiverRuntime } from './receiver-runtime';
-import { API_LISTEN_DEFAULT_HOMEBRIDGE, PLATFORM_NAME, PLUGIN_NAME } from './settings';
+import { API_LISTEN_DEFAULT_HOMEBRIDGE, PLATFORM_NAME, PLUGIN_CACHE_DIR, PLUGIN_NAME } from './settings';
 
 export class XG2GPlatform implements DynamicPlatformPlugin {
   private readonly cached: PlatformAccessory[] = [];
@@ -75,7 +76,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     const { App } = require('./app') as typeof import('./app');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ChannelAccessories } = require('./homekit/channel-accessories') as typeof import('./homekit/channel-accessories');
-    const app = new App(config, this.log);
+    const app = new App(config, this.log, { cacheDir: join(this.api.user.storagePath(), PLUGIN_CACHE_DIR) });
     this.app = app;
     try {
       // Never throws for a taken port or a missing broker: those parts log and stay off.
@@ -129,7 +130,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     if (!runtime.config.tvAccessory) return;
     const existing = this.tvs.get(runtime);
     if (existing) {
-      existing.syncInputs(runtime.channels());
+      existing.syncInputs(runtime.channels().all);
       return;
     }
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the core, see start() */

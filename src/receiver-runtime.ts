@@ -11,7 +11,7 @@ import { Logger, sentences } from './logger';
 import { LogOnce } from './retry';
 import { ProxyConfig, ReceiverConfig } from './config/types';
 import { receiverConnection } from './config/connection';
-import { loadChannels } from './receiver/channels';
+import { ChannelList, loadChannels } from './receiver/channels';
 import { OpenWebIfClient } from './receiver/client';
 import { ReceiverControl } from './receiver/control';
 import { ReceiverMonitor } from './receiver/monitor';
@@ -20,7 +20,7 @@ import { DeviceInfo } from './receiver/types';
 import { CHANNEL_RELOAD_RETRY_MS, MAX_SESSIONS_FALLBACK } from './settings';
 import { createUpstreamResolver } from './stream/backend';
 import { HlsManager } from './stream/hls';
-import { ProxyChannel, ProxyReceiver, ReceiverSummary } from './stream/proxy-types';
+import { ProxyReceiver, ReceiverSummary } from './stream/proxy-types';
 import { Session, StreamTiming } from './stream/session';
 import { SessionManager } from './stream/sessions';
 
@@ -48,7 +48,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   readonly sessions: SessionManager;
   readonly hls: HlsManager;
   device: DeviceInfo | undefined;
-  private channelList: ProxyChannel[] = [];
+  private channelList = ChannelList.EMPTY;
   private reachable = false;
   private lastError: string | null = null;
   private readonly problem: LogOnce;
@@ -110,13 +110,13 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     try {
       this.device = await this.client.deviceInfo();
       const { channels, missing } = await loadChannels(this.client, config.bouquets);
-      this.channelList = channels.map((c) => ({ ref: c.ref, name: c.name, bouquet: c.bouquet }));
+      this.channelList = channels;
       for (const session of this.sessions.list()) session.channel.name = this.channelName(session.channel.ref);
       this.reachable = true;
       this.lastError = null;
       this.problem.clear();
       if (missing.length > 0) log.warn(`${config.name}: no bouquet named ${missing.map((m) => `"${m}"`).join(', ')} on the receiver; check "bouquets" in the config.`);
-      log.info(`${config.name}: ${this.device.brand} ${this.device.model}, ${this.device.tunerCount} tuner(s), ${channels.length} channel(s).`);
+      log.info(`${config.name}: ${this.device.brand} ${this.device.model}, ${this.device.tunerCount} tuner(s), ${channels.size} channel(s).`);
       this.emit('loaded', this.channelList, this.device);
     } catch (error) {
       if (signal.aborted) return;
@@ -131,7 +131,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     }
   }
 
-  channels(): ProxyChannel[] {
+  channels(): ChannelList {
     return this.channelList;
   }
 
@@ -144,7 +144,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
       name: config.name,
       address: `${config.host}:${config.port}`,
       reachable,
-      channels: this.channelList.length,
+      channels: this.channelList.size,
       tuners: this.device?.tunerCount ?? null,
       lastError: reachable ? this.lastError : (this.monitor.lastError ?? this.lastError),
     };
@@ -159,7 +159,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   }
 
   private channelName(ref: ServiceRef): string {
-    return this.channelList.find((c) => c.ref.ref === ref.ref)?.name ?? (ref.name || ref.ref);
+    return this.channelList.byRef(ref)?.name ?? (ref.name || ref.ref);
   }
 
   private createSession(ref: ServiceRef, resolve: ReturnType<typeof createUpstreamResolver>): Session {

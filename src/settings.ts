@@ -127,6 +127,8 @@ export const HOMEKIT_NAME_MAX_LENGTH = 64;
 export const HOMEKIT_SET_WAIT_MS = 2_500;
 /** Folder under Homebridge's storage path for the inputs renamed or hidden in the Home app. */
 export const HOMEKIT_STORAGE_DIR = 'homebridge-xg2g';
+/** Folder under Homebridge's storage path for the guide and picon caches. */
+export const PLUGIN_CACHE_DIR = 'homebridge-xg2g/cache';
 
 // ---------------------------------------------------------------------------------------------
 // MPEG-TS
@@ -324,3 +326,12 @@ export const HLS_READY_TIMEOUT_MS = 15_000;
 export const HLS_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
 /** Window for the current-bitrate figure in status and metrics, in ms. */
 export const BITRATE_WINDOW_MS = 2_000;
+
+/** Days of programme guide served in /xmltv.xml by default (a week, as EPG grabbers fetch). */
+export const EPG_DAYS_DEFAULT = 7;
+/** DVB EIT schedules rarely reach beyond 14 days. */
+export const EPG_DAYS_MAX = 14;
+/** Hours between guide refreshes: the box's EIT changes slowly, and a bouquet's EPG is heavy for it. */
+export const EPG_REFRESH_HOURS_DEFAULT = 6;
+/** Refreshing more often than this only loads the box. */
+export const EPG_REFRESH_HOURS_MIN = 0.5;

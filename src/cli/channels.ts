@@ -4,7 +4,7 @@
  */
 import { receiverConnection } from '../config';
 import { OpenWebIfClient } from '../receiver/client';
-import type { Bouquet, Channel } from '../receiver/types';
+import type { Bouquet, BouquetService } from '../receiver/types';
 import { parseOptions } from './args';
 import { loadCommandConfig, receiverOne } from './config';
 import { CliError, println, type CliIo } from './io';
@@ -73,7 +73,7 @@ Example:
       }
       println(io.stdout, `${client.label}: ${tv.length} TV bouquet${tv.length === 1 ? '' : 's'}: ${tv.map((b) => b.name).join(', ') || '(none)'}`);
       for (const bouquet of selected) {
-        const channels: Channel[] = await client.channels(bouquet.ref);
+        const channels: BouquetService[] = await client.channels(bouquet.ref);
         println(io.stdout);
         println(io.stdout, `${bouquet.name} (${channels.length} channel${channels.length === 1 ? '' : 's'})`);
         const rows = channels.map((c) => [String(c.position), c.name, c.ref.ref]);

@@ -5,7 +5,7 @@
  * Parts stop in reverse order on Ctrl-C or when a later part fails to start.
  */
 import { encodeServiceRef } from '../receiver/service-ref';
-import type { Channel } from '../receiver/types';
+import type { BouquetService } from '../receiver/types';
 import { SIM_HOST_DEFAULT, SIM_TUNERS_DEFAULT, SIMULATOR_WEB_PORT_DEFAULT, STREAM_PORT, STREAM_RELAY_PORT } from '../settings';
 import type { Simulator } from '../simulator';
 import { parseOptions, stringOption } from './args';
@@ -24,7 +24,7 @@ export interface DemoContext {
   host: string;
   simulator?: Simulator;
   /** Channels of the simulator's favourites bouquet, for examples. */
-  channels?: Channel[];
+  channels?: BouquetService[];
   /** The demo's MQTT broker, for the core part to publish to. */
   mqttUrl?: string;
 }

@@ -14,7 +14,10 @@ export const ENV_VARS = [
   'XG2G_API_TOKEN', 'XG2G_ENABLE_AUDIO_TRANSCODING', 'XG2G_AUDIO_CODEC', 'XG2G_AUDIO_BITRATE',
   'XG2G_AUDIO_CHANNELS', 'XG2G_FFMPEG_PATH', 'XG2G_LISTEN', 'XG2G_EPG_ENABLED', 'XG2G_MQTT_URL',
   'XG2G_MQTT_USERNAME', 'XG2G_MQTT_PASSWORD', 'XG2G_MQTT_PREFIX', 'XG2G_MQTT_DISCOVERY',
-  'XG2G_MQTT_BROKER_PORT',
+  'XG2G_MQTT_BROKER_PORT', 'XG2G_EPG_DAYS', 'XG2G_HDHR_ENABLED', 'XG2G_HDHR_FRIENDLY_NAME',
+  'XG2G_HLS_TRANSCODE_VIDEO', 'XG2G_HLS_VIDEO_ENCODER', 'XG2G_APPLE_REDIRECT',
+  // Read by the app, not the config: where the guide and picon caches live.
+  'XG2G_CACHE_DIR',
 ] as const;
 
 /** Variables that describe receiver one (they need XG2G_OWI_BASE when the file has no receiver). */
@@ -156,6 +159,12 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvOverlay {
 
   simple('XG2G_LISTEN', ['api'], 'listen');
   simple('XG2G_EPG_ENABLED', ['epg'], 'enabled');
+  simple('XG2G_EPG_DAYS', ['epg'], 'days');
+  simple('XG2G_HDHR_ENABLED', ['hdhr'], 'enabled');
+  simple('XG2G_HDHR_FRIENDLY_NAME', ['hdhr'], 'friendlyName');
+  simple('XG2G_HLS_TRANSCODE_VIDEO', ['proxy', 'hls'], 'transcodeVideo');
+  simple('XG2G_HLS_VIDEO_ENCODER', ['proxy', 'hls'], 'videoEncoder');
+  simple('XG2G_APPLE_REDIRECT', ['proxy', 'hls'], 'appleRedirect');
 
   const mqttUrl = get('XG2G_MQTT_URL');
   if (mqttUrl !== undefined) {

@@ -23,6 +23,7 @@ export function redactConfig(config: Config): Config {
       token: hide(config.proxy.token),
       publicUrl: redactUrl(config.proxy.publicUrl),
       audio: { ...config.proxy.audio },
+      hls: { ...config.proxy.hls },
     },
     api: { ...config.api },
     mqtt: {
@@ -32,5 +33,6 @@ export function redactConfig(config: Config): Config {
       embeddedBroker: { ...config.mqtt.embeddedBroker },
     },
     epg: { ...config.epg },
+    hdhr: { ...config.hdhr },
   };
 }

@@ -44,6 +44,17 @@ export interface AudioConfig {
   channels: AudioChannels;
 }
 
+/** Encoders `proxy.hls.videoEncoder` accepts for MPEG-2 channels on Apple devices. */
+export type VideoEncoder = 'libx264' | 'h264_vaapi' | 'h264_qsv' | 'h264_nvenc' | 'h264_v4l2m2m';
+
+export interface HlsConfig {
+  /** Send Apple players (AppleCoreMedia, iPhone, iPad, Safari) that ask for `/<ref>` to the channel's HLS. */
+  appleRedirect: boolean;
+  /** Encode MPEG-2 video to H.264 for HLS (costs a CPU core on small hosts); off = HLS answers 415 for them. */
+  transcodeVideo: boolean;
+  videoEncoder: VideoEncoder;
+}
+
 export interface ProxyConfig {
   enabled: boolean;
   /** Listen address: ':18000', '0.0.0.0:18000', '[::1]:18000' (see parseListen). */
@@ -59,6 +70,7 @@ export interface ProxyConfig {
   audio: AudioConfig;
   /** '' = ffmpeg-for-homebridge, else ffmpeg on PATH. */
   ffmpegPath: string;
+  hls: HlsConfig;
 }
 
 export interface MqttConfig {
@@ -82,6 +94,25 @@ export interface Config {
   /** Second listener serving the proxy's routes; '' = off. */
   api: { listen: string };
   mqtt: MqttConfig;
-  epg: { enabled: boolean };
+  epg: EpgConfig;
+  hdhr: HdhrConfig;
+}
+
+export interface EpgConfig {
+  /** Fetch the programme guide (now/next for HomeKit and MQTT, and /xmltv.xml). */
+  enabled: boolean;
+  /** Days of guide in /xmltv.xml, 1-14. */
+  days: number;
+  /** Hours between guide refreshes. */
+  refreshHours: number;
+}
+
+/** HDHomeRun tuner emulation for Plex, Jellyfin, Emby and Channels DVR. */
+export interface HdhrConfig {
+  enabled: boolean;
+  /** Shown in the media server; '' = "xg2g <first receiver's name>". */
+  friendlyName: string;
+  /** Answer SSDP M-SEARCH (UDP 1900) and HDHomeRun discovery (UDP 65001) so servers find the tuner. */
+  discovery: boolean;
 }
 

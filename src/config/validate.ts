@@ -10,17 +10,19 @@ import {
   INFO_KEY_DEFAULT, MAX_CLIENTS_PER_CHANNEL_DEFAULT, MQTT_DISCOVERY_PREFIX_DEFAULT,
   MQTT_EMBEDDED_BROKER_PORT_DEFAULT, MQTT_PREFIX_DEFAULT, MQTT_URL_DEFAULT, OWI_HTTP_PORT,
   OWI_HTTPS_PORT, PROXY_LISTEN_DEFAULT, RECEIVER_NAME_DEFAULT, REFRESH_INTERVAL_DEFAULT_S,
-  REFRESH_INTERVAL_MAX_S, REFRESH_INTERVAL_MIN_S, STREAM_PORT,
+  REFRESH_INTERVAL_MAX_S, REFRESH_INTERVAL_MIN_S, STREAM_PORT, EPG_DAYS_DEFAULT, EPG_DAYS_MAX,
+  EPG_REFRESH_HOURS_DEFAULT, EPG_REFRESH_HOURS_MIN,
 } from '../settings';
 import { keyName, parseKey } from '../receiver/keys';
 import { parseListen } from './listen';
-import type { AudioChannels, AudioEngine, AudioMode, Config, MqttConfig, ProxyConfig, ReceiverConfig } from './types';
+import type { AudioChannels, AudioEngine, AudioMode, Config, EpgConfig, HdhrConfig, HlsConfig, MqttConfig, ProxyConfig, ReceiverConfig, VideoEncoder } from './types';
 import { isPlainObject, show, toBoolean } from './values';
 
 /** Keys Homebridge itself puts into a platform block: accepted without a warning. */
 const HOMEBRIDGE_KEYS = ['platform', '_bridge'];
 const AUDIO_MODES: readonly AudioMode[] = ['auto', 'always', 'never'];
 const AUDIO_ENGINES: readonly AudioEngine[] = ['splice', 'ffmpeg'];
+const VIDEO_ENCODERS: readonly VideoEncoder[] = ['libx264', 'h264_vaapi', 'h264_qsv', 'h264_nvenc', 'h264_v4l2m2m'];
 const AUDIO_CHANNEL_COUNTS: readonly number[] = [1, 2, 6];
 const MQTT_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:'];
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?$/;
@@ -245,7 +247,7 @@ function buildReceiver(raw: unknown, index: number, c: Checker): ReceiverConfig 
 function buildProxy(root: Record<string, unknown>, c: Checker): ProxyConfig {
   const path = 'proxy';
   const raw = c.section(root, 'proxy', '');
-  c.unknownKeys(raw, path, ['enabled', 'listen', 'publicUrl', 'maxSessions', 'maxClients', 'token', 'audio', 'ffmpegPath']);
+  c.unknownKeys(raw, path, ['enabled', 'listen', 'publicUrl', 'maxSessions', 'maxClients', 'token', 'audio', 'ffmpegPath', 'hls']);
   const enabled = c.bool(raw, 'enabled', path, true);
   const listen = c.listen(raw, 'listen', path, PROXY_LISTEN_DEFAULT, !enabled);
 
@@ -291,10 +293,21 @@ function buildProxy(root: Record<string, unknown>, c: Checker): ProxyConfig {
     channels = AUDIO_CHANNELS_DEFAULT;
   }
   const ffmpegPath = c.str(raw, 'ffmpegPath', path, '');
+  const hlsRaw = c.section(raw, 'hls', path);
+  c.unknownKeys(hlsRaw, 'proxy.hls', ['appleRedirect', 'transcodeVideo', 'videoEncoder']);
+  const encoderRaw = c.str(hlsRaw, 'videoEncoder', 'proxy.hls', 'libx264').toLowerCase();
+  const videoEncoder = (VIDEO_ENCODERS as readonly string[]).includes(encoderRaw) ? (encoderRaw as VideoEncoder) : 'libx264';
+  if (videoEncoder !== encoderRaw) c.error('proxy.hls.videoEncoder', `${show(encoderRaw)} is not one of ${VIDEO_ENCODERS.join(', ')}`);
+  const hls: HlsConfig = {
+    appleRedirect: c.bool(hlsRaw, 'appleRedirect', 'proxy.hls', true),
+    transcodeVideo: c.bool(hlsRaw, 'transcodeVideo', 'proxy.hls', false),
+    videoEncoder,
+  };
   return {
     enabled, listen, publicUrl, maxSessions, maxClients, token,
     audio: { mode, engine, codec: 'aac', bitrate, channels: channels as AudioChannels },
     ffmpegPath,
+    hls,
   };
 }
 
@@ -361,7 +374,7 @@ export function buildConfig(block: unknown, origins: ReadonlyMap<string, string>
   let root: Record<string, unknown> = {};
   if (isPlainObject(block)) root = block;
   else if (block !== undefined && block !== null) c.error('config', `must be an object, not ${show(block)}`);
-  c.unknownKeys(root, '', ['name', 'receivers', 'proxy', 'api', 'mqtt', 'epg']);
+  c.unknownKeys(root, '', ['name', 'receivers', 'proxy', 'api', 'mqtt', 'epg', 'hdhr']);
 
   const name = c.str(root, 'name', '', CONFIG_NAME_DEFAULT) || CONFIG_NAME_DEFAULT;
   const receivers: ReceiverConfig[] = [];
@@ -399,8 +412,19 @@ export function buildConfig(block: unknown, origins: ReadonlyMap<string, string>
   }
   const mqtt = buildMqtt(root, c);
   const epgRaw = c.section(root, 'epg', '');
-  c.unknownKeys(epgRaw, 'epg', ['enabled']);
-  const epg = { enabled: c.bool(epgRaw, 'enabled', 'epg', true) };
+  c.unknownKeys(epgRaw, 'epg', ['enabled', 'days', 'refreshHours']);
+  const epg: EpgConfig = {
+    enabled: c.bool(epgRaw, 'enabled', 'epg', true),
+    days: c.num(epgRaw, 'days', 'epg', EPG_DAYS_DEFAULT, { integer: true, min: 1, max: EPG_DAYS_MAX }),
+    refreshHours: c.num(epgRaw, 'refreshHours', 'epg', EPG_REFRESH_HOURS_DEFAULT, { integer: false, min: EPG_REFRESH_HOURS_MIN, max: 168 }),
+  };
+  const hdhrRaw = c.section(root, 'hdhr', '');
+  c.unknownKeys(hdhrRaw, 'hdhr', ['enabled', 'friendlyName', 'discovery']);
+  const hdhr: HdhrConfig = {
+    enabled: c.bool(hdhrRaw, 'enabled', 'hdhr', false),
+    friendlyName: c.str(hdhrRaw, 'friendlyName', 'hdhr', ''),
+    discovery: c.bool(hdhrRaw, 'discovery', 'hdhr', true),
+  };
 
-  return { config: { name, receivers, proxy, api, mqtt, epg }, errors: c.errors, warnings: c.warnings };
+  return { config: { name, receivers, proxy, api, mqtt, epg, hdhr }, errors: c.errors, warnings: c.warnings };
 }

@@ -81,7 +81,7 @@ export class ChannelAccessories {
 
   /** After a receiver's channels (re)loaded: adds, keeps and removes accessories to match every bouquet. */
   sync(): void {
-    const plans = this.entries.map((e) => (e.loaded ? planChannels(e.runtime.channels(), Infinity).kept : []));
+    const plans = this.entries.map((e) => (e.loaded ? planChannels(e.runtime.channels().all, Infinity).kept : []));
     const shares = shareBudget(plans.map((p) => p.length), HOMEKIT_CHANNEL_ACCESSORIES_MAX);
     const added: PlatformAccessory[] = [];
     const removed: PlatformAccessory[] = [];

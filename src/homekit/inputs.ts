@@ -4,12 +4,8 @@
  * survives reorders and new channels, cleaned names, and HomeKit's caps with the cut named.
  */
 import { channelId, channelNumber, ServiceRef, tryParseServiceRef } from '../receiver/service-ref';
+import type { Channel } from '../receiver/channels';
 import { cleanName } from './names';
-
-export interface ChannelLike {
-  ref: ServiceRef;
-  name: string;
-}
 
 export interface PlannedChannel {
   ref: ServiceRef;
@@ -30,7 +26,7 @@ export interface ChannelPlan {
 }
 
 /** The channels in order, deduplicated by service, cut after `max`. */
-export function planChannels(channels: readonly ChannelLike[], max: number): ChannelPlan {
+export function planChannels(channels: readonly Pick<Channel, 'ref' | 'name'>[], max: number): ChannelPlan {
   const seen = new Set<number>();
   const all: PlannedChannel[] = [];
   for (const c of channels) {

@@ -11,7 +11,7 @@ import type { ReceiverState } from '../receiver/monitor';
 import type { ReceiverRuntime } from '../receiver-runtime';
 import type { DeviceInfo } from '../receiver/types';
 import { HOMEKIT_TV_MAX_INPUTS, PLUGIN_NAME } from '../settings';
-import type { ProxyChannel } from '../stream/proxy-types';
+import type { Channel } from '../receiver/channels';
 import { HomeKitCommands, push } from './commands';
 import { setDeviceInformation } from './device-info';
 import { InputStore } from './input-store';
@@ -80,12 +80,12 @@ export class TvAccessory {
       () => (value === C.VolumeSelector.INCREMENT ? runtime.control.volumeUp() : runtime.control.volumeDown())));
     this.tv.addLinkedService(this.speaker);
 
-    this.syncInputs(runtime.channels());
+    this.syncInputs(runtime.channels().all);
     this.applyState(runtime.monitor.state);
   }
 
   /** Inputs for the channels, in bouquet order: new ones added, gone ones removed, the rest kept. */
-  syncInputs(channels: readonly ProxyChannel[]): void {
+  syncInputs(channels: readonly Channel[]): void {
     const { hap } = this.api;
     const C = hap.Characteristic;
     const plan = planChannels(channels, HOMEKIT_TV_MAX_INPUTS);

@@ -2,23 +2,20 @@
  * The configured bouquets' channels as the options of Home Assistant's channel select. Options must
  * be unique, but bouquets repeat names (an SD and an HD "Das Erste", the same name in two bouquets),
  * so duplicates get their bouquet, then their short id, appended. Maps options back to channels for
- * `channel/set`, which also takes anything findChannel understands (ref, short id, name).
+ * `channel/set`, which also takes anything ChannelList.find understands (ref, short id, name).
  */
-import { findChannel } from '../receiver/channels';
-import { channelId } from '../receiver/service-ref';
-import { Channel } from '../receiver/types';
-import { ProxyChannel } from '../stream/proxy-types';
+import { Channel, ChannelList } from '../receiver/channels';
 
 const fold = (name: string): string => name.trim().replace(/\s+/g, ' ').toLowerCase();
 
 export class ChannelOptions {
   /** Select options, in bouquet order, unique. */
   readonly options: string[] = [];
-  private readonly byOption = new Map<string, ProxyChannel>();
+  private readonly byOption = new Map<string, Channel>();
   private readonly optionByRef = new Map<string, string>();
-  private readonly lookup: Channel[];
 
-  constructor(readonly channels: readonly ProxyChannel[]) {
+  constructor(readonly list: ChannelList) {
+    const channels = list.all;
     const counts = new Map<string, number>();
     for (const c of channels) counts.set(fold(c.name), (counts.get(fold(c.name)) ?? 0) + 1);
     const bouquetCounts = new Map<string, number>();
@@ -28,21 +25,20 @@ export class ChannelOptions {
     }
     const taken = new Set<string>();
     for (const c of channels) {
-      const name = c.name.trim() || channelId(c.ref);
+      const name = c.name.trim() || c.id;
       let option = name;
       if ((counts.get(fold(c.name)) ?? 0) > 1) {
         const unique = bouquetCounts.get(`${fold(c.name)}\u0000${fold(c.bouquet)}`) === 1;
-        option = unique && c.bouquet ? `${name} (${c.bouquet})` : `${name} (${channelId(c.ref)})`;
+        option = unique && c.bouquet ? `${name} (${c.bouquet})` : `${name} (${c.id})`;
       }
       // A channel literally named like another's disambiguated option still needs its own.
-      if (taken.has(fold(option))) option = `${name} (${channelId(c.ref)})`;
-      for (let n = 2; taken.has(fold(option)); n++) option = `${name} (${channelId(c.ref)} ${n})`;
+      if (taken.has(fold(option))) option = `${name} (${c.id})`;
+      for (let n = 2; taken.has(fold(option)); n++) option = `${name} (${c.id} ${n})`;
       taken.add(fold(option));
       this.options.push(option);
       this.byOption.set(option, c);
       if (!this.optionByRef.has(c.ref.ref)) this.optionByRef.set(c.ref.ref, option);
     }
-    this.lookup = channels.map((c, i) => ({ ref: c.ref, name: c.name, program: c.ref.sid, position: i + 1 }));
   }
 
   /** How the tuned channel shows: its option when it is a listed channel, else the box's name. */
@@ -52,10 +48,7 @@ export class ChannelOptions {
   }
 
   /** A listed channel by select option, service reference, short id or name; undefined if none. */
-  find(text: string): ProxyChannel | undefined {
-    const exact = this.byOption.get(text) ?? this.byOption.get(text.trim());
-    if (exact) return exact;
-    const found = findChannel(this.lookup, text);
-    return found ? this.channels[found.position - 1] : undefined;
+  find(text: string): Channel | undefined {
+    return this.byOption.get(text) ?? this.byOption.get(text.trim()) ?? this.list.find(text);
   }
 }

@@ -1,24 +1,36 @@
 /**
- * Channel lists: resolves the bouquet names a user configured into one ordered, de-duplicated
- * channel list, and finds a channel by reference, short id or name (for MQTT and HomeKit commands).
+ * The one channel model every part uses (playlist, guide, picons, HDHomeRun, HomeKit, MQTT, the
+ * proxy's routes), how it is loaded from the configured bouquets, and the one lookup by reference,
+ * short id or name.
  */
-import { channelId, tryParseServiceRef } from './service-ref';
-import type { Bouquet, Channel } from './types';
+import { channelId, isIptv, ServiceRef, tryParseServiceRef } from './service-ref';
+import type { Bouquet, BouquetService } from './types';
+
+export type ChannelKind = 'tv' | 'radio';
+
+/** A channel of the configured bouquets. */
+export interface Channel {
+  ref: ServiceRef;
+  /** The name as the box sends it (may hold quotes, commas, `&`: escape where it goes). */
+  name: string;
+  /** Name of the configured bouquet it was first found in (playlist groups, lineup). */
+  bouquet: string;
+  /** Channel number: 1-based place in the configured bouquets, in config order (`tvg-chno`, GuideNumber). */
+  number: number;
+  /** From the bouquet it was found in: radio bouquets hold audio-only services. */
+  kind: ChannelKind;
+  /** Short stable id (`channelId`): playlist `tvg-id`, XMLTV channel id, MQTT and HomeKit ids. */
+  id: string;
+}
 
 /** The part of the client this needs, so callers (and tests) can pass anything that lists bouquets. */
 export interface ChannelSource {
-  bouquets(kind?: 'tv' | 'radio'): Promise<Bouquet[]>;
-  channels(bouquetRef: string): Promise<Channel[]>;
-}
-
-/** A channel with the name of the configured bouquet it was found in (playlist groups, HomeKit). */
-export interface BouquetChannel extends Channel {
-  bouquet: string;
+  bouquets(kind?: ChannelKind): Promise<Bouquet[]>;
+  channels(bouquetRef: string): Promise<BouquetService[]>;
 }
 
 export interface LoadedChannels {
-  /** Channels of all found bouquets in config order; a ref seen twice keeps its first place. */
-  channels: BouquetChannel[];
+  channels: ChannelList;
   /** Configured names that match no bouquet on the box. */
   missing: string[];
 }
@@ -27,59 +39,97 @@ function key(name: string): string {
   return name.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
+/** The reference up to its path: an IPTV channel without the display name at its end. */
+function withoutName(ref: ServiceRef): string {
+  return `${ref.ref.split(':').slice(0, 10).join(':')}:${ref.path}`;
+}
+
+/** An ordered, de-duplicated channel list with the lookups every part needs. */
+export class ChannelList {
+  static readonly EMPTY = new ChannelList([]);
+  private readonly byRefText = new Map<string, Channel>();
+  private readonly byId = new Map<string, Channel>();
+
+  constructor(readonly all: readonly Channel[]) {
+    for (const c of all) {
+      if (!this.byRefText.has(c.ref.ref)) this.byRefText.set(c.ref.ref, c);
+      if (!this.byId.has(c.id)) this.byId.set(c.id, c);
+    }
+  }
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  /**
+   * The listed channel for a reference: the same text, else the same service (the same channel in
+   * another bouquet has another service type; an IPTV ref may come without its display name).
+   */
+  byRef(ref: ServiceRef): Channel | undefined {
+    const exact = this.byRefText.get(ref.ref);
+    if (exact) return exact;
+    if (isIptv(ref)) return this.all.find((c) => isIptv(c.ref) && withoutName(c.ref) === withoutName(ref));
+    return this.byId.get(channelId(ref));
+  }
+
+  /**
+   * A channel by service reference, by short id (`283d_3fb_1_c00000`), or by name (case and extra
+   * spaces ignored). Undefined when none matches.
+   */
+  find(nameOrRef: string): Channel | undefined {
+    const text = nameOrRef.trim();
+    if (text === '') return undefined;
+    const ref = tryParseServiceRef(text);
+    if (ref) {
+      const found = this.byRef(ref);
+      if (found) return found;
+    }
+    const byId = this.byId.get(text.toLowerCase());
+    if (byId) return byId;
+    const wantedName = key(text);
+    return this.all.find((c) => key(c.name) === wantedName);
+  }
+}
+
 /**
- * Looks the names up among the TV bouquets, then (only if some are still unknown) the radio
- * bouquets, and loads each found bouquet once. Requests go one after another like every request
- * to the box.
+ * Resolves the bouquet names a user configured into one channel list: looks the names up among
+ * the TV bouquets, then (only if some are still unknown) the radio bouquets, and loads each found
+ * bouquet once, in config order; a ref seen twice keeps its first place. Requests go one after
+ * another like every request to the box.
  */
 export async function loadChannels(client: ChannelSource, bouquetNames: string[]): Promise<LoadedChannels> {
   const wanted: string[] = [];
   for (const name of bouquetNames) {
     if (key(name) !== '' && !wanted.some((w) => key(w) === key(name))) wanted.push(name);
   }
-  const found = new Map<string, Bouquet>();
-  const lookup = (list: Bouquet[]): void => {
-    for (const b of list) if (!found.has(key(b.name))) found.set(key(b.name), b);
+  const found = new Map<string, { bouquet: Bouquet; kind: ChannelKind }>();
+  const lookup = (list: Bouquet[], kind: ChannelKind): void => {
+    for (const bouquet of list) if (!found.has(key(bouquet.name))) found.set(key(bouquet.name), { bouquet, kind });
   };
-  if (wanted.length > 0) lookup(await client.bouquets('tv'));
-  if (wanted.some((w) => !found.has(key(w)))) lookup(await client.bouquets('radio'));
+  if (wanted.length > 0) lookup(await client.bouquets('tv'), 'tv');
+  if (wanted.some((w) => !found.has(key(w)))) lookup(await client.bouquets('radio'), 'radio');
 
-  const channels: BouquetChannel[] = [];
+  const channels: Channel[] = [];
   const seen = new Set<string>();
   const missing: string[] = [];
   for (const name of wanted) {
-    const bouquet = found.get(key(name));
-    if (!bouquet) {
+    const entry = found.get(key(name));
+    if (!entry) {
       missing.push(name);
       continue;
     }
-    for (const channel of await client.channels(bouquet.ref)) {
-      if (seen.has(channel.ref.ref)) continue;
-      seen.add(channel.ref.ref);
-      channels.push({ ...channel, bouquet: bouquet.name });
+    for (const service of await client.channels(entry.bouquet.ref)) {
+      if (seen.has(service.ref.ref)) continue;
+      seen.add(service.ref.ref);
+      channels.push({
+        ref: service.ref,
+        name: service.name,
+        bouquet: entry.bouquet.name,
+        number: channels.length + 1,
+        kind: entry.kind,
+        id: channelId(service.ref),
+      });
     }
   }
-  return { channels, missing };
-}
-
-/**
- * A channel by service reference (the same service in another bouquet matches too), by short id
- * (`283d_3fb_1_c00000`), or by name (case and extra spaces ignored). Undefined when none matches.
- */
-export function findChannel(channels: readonly Channel[], nameOrRef: string): Channel | undefined {
-  const text = nameOrRef.trim();
-  if (text === '') return undefined;
-  const ref = tryParseServiceRef(text);
-  if (ref) {
-    const exact = channels.find((c) => c.ref.ref === ref.ref);
-    if (exact) return exact;
-    const id = channelId(ref);
-    const same = channels.find((c) => channelId(c.ref) === id);
-    if (same) return same;
-  }
-  const lowerId = text.toLowerCase();
-  const byId = channels.find((c) => channelId(c.ref) === lowerId);
-  if (byId) return byId;
-  const wantedName = key(text);
-  return channels.find((c) => key(c.name) === wantedName);
+  return { channels: new ChannelList(channels), missing };
 }

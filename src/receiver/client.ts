@@ -36,7 +36,7 @@ import { SerialQueue } from './serial-queue';
 import { encodeServiceRef, parseServiceRef, type ServiceRef } from './service-ref';
 import {
   type Bouquet,
-  type Channel,
+  type BouquetService,
   type CurrentService,
   type DeviceInfo,
   type EpgEvent,
@@ -197,7 +197,7 @@ export class OpenWebIfClient {
   }
 
   /** The playable channels of a bouquet, in bouquet order (markers and sub-bouquets left out). */
-  async channels(bouquetRef: string): Promise<Channel[]> {
+  async channels(bouquetRef: string): Promise<BouquetService[]> {
     checkBouquetRef(bouquetRef);
     return this.json('/api/getservices', `sRef=${encodeServiceRef(bouquetRef)}`, parseServices);
   }

@@ -148,7 +148,8 @@ export interface Bouquet {
   name: string;
 }
 
-export interface Channel {
+/** One playable entry of a bouquet as the box lists it (the raw answer; see receiver/channels.ts for the model). */
+export interface BouquetService {
   ref: ServiceRef;
   /** The name as the box sent it (getservices names are not HTML-escaped). */
   name: string;

@@ -8,7 +8,7 @@ import { decodeHtmlEntities } from './html-entities';
 import { isPlayable, tryParseServiceRef } from './service-ref';
 import type {
   Bouquet,
-  Channel,
+  BouquetService,
   CurrentService,
   DeviceInfo,
   EpgEvent,
@@ -191,9 +191,9 @@ export function parseBouquets(raw: unknown): Bouquet[] {
  * getservices → playable channels in bouquet order. Markers, hidden entries, sub-bouquets and
  * entries whose reference does not parse (nothing could stream them) are left out.
  */
-export function parseServices(raw: unknown): Channel[] {
+export function parseServices(raw: unknown): BouquetService[] {
   const o = obj(raw, 'the answer');
-  const channels: Channel[] = [];
+  const channels: BouquetService[] = [];
   arr(o, 'services').forEach((item, i) => {
     const where = `service ${i + 1} `;
     const s = obj(item, `service ${i + 1}`);

@@ -2,16 +2,9 @@
  * What the HTTP routes need to know about each receiver, kept as an interface so the stream layer
  * does not depend on how the core keeps receivers.
  */
-import { ServiceRef } from '../receiver/service-ref';
+import type { ChannelList } from '../receiver/channels';
 import { HlsManager } from './hls';
 import { SessionManager } from './sessions';
-
-export interface ProxyChannel {
-  ref: ServiceRef;
-  name: string;
-  /** Bouquet it came from, for playlist groups. */
-  bouquet: string;
-}
 
 export interface ReceiverSummary {
   name: string;
@@ -28,7 +21,7 @@ export interface ProxyReceiver {
   readonly sessions: SessionManager;
   readonly hls: HlsManager;
   /** Channels of the configured bouquets; empty while they could not be loaded. */
-  channels(): ProxyChannel[];
+  channels(): ChannelList;
   summary(): ReceiverSummary;
 }
 

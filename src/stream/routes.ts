@@ -19,7 +19,7 @@ import { httpSink } from './client-sink';
 import { isHlsFile } from './hls';
 import type { ProxyMetrics } from './metrics';
 import { buildPlaylist } from './playlist';
-import { ProxyChannel, ProxyContext, ProxyReceiver } from './proxy-types';
+import { ProxyContext, ProxyReceiver } from './proxy-types';
 import { buildStatus } from './status';
 import { html, json, text } from './http-reply';
 
@@ -66,7 +66,7 @@ async function handle(context: ProxyContext, metrics: ProxyMetrics, request: Inc
       return void response.end(body);
     }
     case '/playlist.m3u': {
-      const channels = context.receivers.flatMap((r) => r.channels());
+      const channels = context.receivers.flatMap((r) => r.channels().all);
       const body = buildPlaylist(baseUrl(context, request), channels, tokenQuery);
       response.writeHead(200, { 'Content-Type': 'audio/x-mpegurl; charset=utf-8', 'Content-Disposition': 'inline; filename="xg2g.m3u"' });
       return void response.end(request.method === 'HEAD' ? undefined : body);
@@ -138,9 +138,8 @@ function channelTarget(context: ProxyContext, response: ServerResponse, encoded:
   // An IPTV ref may also arrive as the box writes it, its `%3a` not encoded again.
   const raw = tryParseServiceRef(encoded);
   for (const candidate of raw && raw.path !== '' ? [ref, raw] : [ref]) {
-    const sameService = (c: ProxyChannel): boolean => c.ref.ref === candidate.ref || (candidate.path !== '' && withoutName(c.ref) === withoutName(candidate));
     for (const receiver of context.receivers) {
-      const channel = receiver.channels().find(sameService);
+      const channel = receiver.channels().byRef(candidate);
       if (channel) return { receiver, ref: channel.ref };
     }
   }
@@ -154,11 +153,6 @@ function channelTarget(context: ProxyContext, response: ServerResponse, encoded:
     return undefined;
   }
   return { receiver, ref };
-}
-
-/** The reference up to its path: an IPTV channel without the display name at its end. */
-function withoutName(ref: ServiceRef): string {
-  return `${ref.ref.split(':').slice(0, 10).join(':')}:${ref.path}`;
 }
 
 function hasToken(request: IncomingMessage, query: URLSearchParams, token: string): boolean {
@@ -184,7 +178,7 @@ function baseUrl(context: ProxyContext, request: IncomingMessage): string {
 function indexPage(context: ProxyContext, query: string): string {
   const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const items = context.receivers
-    .flatMap((r) => r.channels())
+    .flatMap((r) => r.channels().all)
     .map((c) => `<li><a href="/${encodeURIComponent(c.ref.ref)}${escape(query)}">${escape(c.name)}</a> · <a href="/hls/${encodeURIComponent(c.ref.ref)}/index.m3u8${escape(query)}">HLS</a></li>`)
     .join('\n');
   return `<!doctype html><meta charset="utf-8"><title>xg2g</title>

@@ -48,6 +48,7 @@ describe('defaults', () => {
       proxy: {
         enabled: true, listen: ':18000', publicUrl: '', maxSessions: null, maxClients: 10, token: '',
         audio: { mode: 'auto', engine: 'splice', codec: 'aac', bitrate: '192k', channels: 2 }, ffmpegPath: '',
+        hls: { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' },
       },
       api: { listen: ':18080' },
       mqtt: {
@@ -55,7 +56,8 @@ describe('defaults', () => {
         prefix: 'xg2g', discovery: true, discoveryPrefix: 'homeassistant',
         embeddedBroker: { enabled: false, port: 1883 },
       },
-      epg: { enabled: true },
+      epg: { enabled: true, days: 7, refreshHours: 6 },
+      hdhr: { enabled: false, friendlyName: '', discovery: true },
     });
     expect(isConfigured(config)).toBe(false);
   });
@@ -218,6 +220,12 @@ describe('environment over file over defaults', () => {
         XG2G_MQTT_PREFIX: 'home/xg2g',
         XG2G_MQTT_DISCOVERY: 'no',
         XG2G_MQTT_BROKER_PORT: '1885',
+        XG2G_EPG_DAYS: '3',
+        XG2G_HDHR_ENABLED: 'true',
+        XG2G_HDHR_FRIENDLY_NAME: 'Sat tuner',
+        XG2G_HLS_TRANSCODE_VIDEO: 'yes',
+        XG2G_HLS_VIDEO_ENCODER: 'h264_vaapi',
+        XG2G_APPLE_REDIRECT: 'false',
       },
     });
     expect(config).toEqual<Config>({
@@ -232,6 +240,7 @@ describe('environment over file over defaults', () => {
         enabled: true, listen: '[::1]:18001', publicUrl: 'https://tv.example.org/xg2g', maxSessions: 3,
         maxClients: 10, token: 'tok123', audio: { mode: 'never', engine: 'ffmpeg', codec: 'aac', bitrate: '320k', channels: 6 },
         ffmpegPath: '/opt/ffmpeg/bin/ffmpeg',
+        hls: { appleRedirect: false, transcodeVideo: true, videoEncoder: 'h264_vaapi' },
       },
       api: { listen: '127.0.0.1:18081' },
       mqtt: {
@@ -239,7 +248,8 @@ describe('environment over file over defaults', () => {
         prefix: 'home/xg2g', discovery: false, discoveryPrefix: 'homeassistant',
         embeddedBroker: { enabled: true, port: 1885 },
       },
-      epg: { enabled: false },
+      epg: { enabled: false, days: 3, refreshHours: 6 },
+      hdhr: { enabled: true, friendlyName: 'Sat tuner', discovery: true },
     });
   });
 

@@ -124,7 +124,7 @@ describe('unknown keys', () => {
       block: {
         platform: 'XG2G', _bridge: {}, colour: 'blue',
         receivers: [{ host: 'box', volumeStep: 5 }],
-        proxy: { hls: true, audio: { language: 'deu' } },
+        proxy: { dash: true, audio: { language: 'deu' } },
         mqtt: { qos: 1, embeddedBroker: { host: 'x' } },
       },
       env: { XG2G_OWI_PASSWORD: 'typo', PATH: '/usr/bin' },
@@ -135,7 +135,7 @@ describe('unknown keys', () => {
       'mqtt.embeddedBroker.host: unknown setting, ignored',
       'mqtt.qos: unknown setting, ignored',
       'proxy.audio.language: unknown setting, ignored',
-      'proxy.hls: unknown setting, ignored',
+      'proxy.dash: unknown setting, ignored',
       'receivers[0].volumeStep: unknown setting, ignored',
     ]);
     expect(config.receivers[0].host).toBe('box');

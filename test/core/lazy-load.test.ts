@@ -61,7 +61,7 @@ it('an idle core with MQTT off loads none of them, and a /metrics scrape loads p
   try {
     await app.start();
     // Idle, but really working: channels loaded from the receiver, status and playlist answered.
-    await until(() => app.receivers[0].device !== undefined && app.receivers[0].channels().length > 0, 15_000, 'the channels to load');
+    await until(() => app.receivers[0].device !== undefined && app.receivers[0].channels().size > 0, 15_000, 'the channels to load');
     expect((await fetch(`${app.proxyUrl}/api/status`)).status).toBe(200);
     expect((await fetch(`${app.proxyUrl}/playlist.m3u`)).status).toBe(200);
     expect(loadedPackages()).toEqual([]);

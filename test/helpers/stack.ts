@@ -1,5 +1,8 @@
 // Test helper: a simulator plus the core (App) configured against it, and stream readers.
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, AppOptions } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { Config } from '../../src/config/types';
@@ -28,6 +31,8 @@ export interface StackOptions {
   receiver?: Record<string, unknown>;
   /** Merged over the platform block's proxy section. */
   proxy?: Record<string, unknown>;
+  /** Top-level sections of the platform block (`epg`, `hdhr`, ...). */
+  block?: Record<string, unknown>;
   /** streamTarget: 'stream' (the simulator's 8001, default), 'relay' or 'auto'. */
   target?: 'stream' | 'relay' | 'auto';
   app?: AppOptions;
@@ -52,6 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         receivers: [{ name: 'Test Box', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: target, ...options.receiver }],
         proxy: { listen: '127.0.0.1:0', ...options.proxy },
         api: { listen: '' },
+        ...options.block,
       },
     });
   } catch (error) {
@@ -59,25 +65,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     throw error;
   }
   const logs: string[] = [];
-  const app = new App(config, recordingLogger(logs), options.app);
+  // Each stack keeps its guide and picon cache to itself, and removes it.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'xg2g-test-cache-'));
+  const app = new App(config, recordingLogger(logs), { cacheDir, ...options.app });
+  const cleanUp = async (): Promise<void> => {
+    await app.stop();
+    await sim.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  };
   try {
     await app.start();
   } catch (error) {
-    await sim.close();
+    await cleanUp();
     throw error;
   }
-  return {
-    sim, app, config, logs, url: app.proxyUrl!,
-    async stop() {
-      await app.stop();
-      await sim.close();
-    },
-  };
+  return { sim, app, config, logs, url: app.proxyUrl!, stop: cleanUp };
 }
 
 /** Waits until the receiver's channel list (and tuner count) is loaded. */
 export async function channelsLoaded(stack: Stack): Promise<void> {
-  await until(() => stack.app.receivers[0].channels().length > 0, 10_000);
+  await until(() => stack.app.receivers[0].channels().size > 0, 10_000);
 }
 
 export interface Fetched {
@@ -121,12 +128,15 @@ export function fetchBytes(url: string, bytes = Infinity, timeoutMs = 15_000, me
   });
 }
 
-/** Polls a condition every 50 ms; rejects with `what` when it is still false after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+/**
+ * Polls a condition every 50 ms; rejects with `what` when it is still false after `timeoutMs`.
+ * `what` may be a function, so the message can show the state the wait ended in.
+ */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string) = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -219,7 +219,7 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
   it('ignores malformed commands on every topic, with one error message each, and keeps working', async () => {
     const { stack, w } = await start();
     const sim = stack.sim;
-    await until(() => stack.app.receivers[0].channels().length > 0, 5_000, 'channels');
+    await until(() => stack.app.receivers[0].channels().size > 0, 5_000, 'channels');
     const before = { ...sim.state };
     const keys = sim.keys.length;
     sim.clearRequests();

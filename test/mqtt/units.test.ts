@@ -11,11 +11,12 @@ import { CommandTarget, runCommand } from '../../src/mqtt/commands';
 import { fieldPayloads, statePayload, streamPayload, streamsPayload } from '../../src/mqtt/state';
 import { isDiscoveryTopicOf, receiverSlugs, receiverTopics, slugify } from '../../src/mqtt/topics';
 import { INITIAL_STATE, ReceiverState } from '../../src/receiver/monitor';
-import { parseServiceRef } from '../../src/receiver/service-ref';
+import { channelId, parseServiceRef } from '../../src/receiver/service-ref';
 import { SessionStatus } from '../../src/stream/session';
-import { ProxyChannel } from '../../src/stream/proxy-types';
+import { Channel, ChannelList } from '../../src/receiver/channels';
 
-const ch = (ref: string, name: string, bouquet = 'Favourites (TV)'): ProxyChannel => ({ ref: parseServiceRef(ref), name, bouquet });
+const ch = (ref: string, name: string, bouquet = 'Favourites (TV)'): Channel => ({ ref: parseServiceRef(ref), name, bouquet, number: 0, kind: 'tv', id: channelId(parseServiceRef(ref)) });
+const list = (...channels: Channel[]): ChannelList => new ChannelList(channels);
 const ERSTE_HD = ch('1:0:19:283D:3FB:1:C00000:0:0:0:', 'Das Erste HD');
 const ERSTE_HD_OTHER = ch('1:0:19:283D:3FB:1:C00000:0:0:0:', 'Das Erste HD', 'HD');
 const ZDF = ch('1:0:19:2B66:3F3:1:C00000:0:0:0:', 'ZDF HD');
@@ -54,7 +55,7 @@ describe('topics', () => {
 
 describe('channel select options', () => {
   it('keeps names, and disambiguates duplicates by bouquet, then by short id', () => {
-    const options = new ChannelOptions([ERSTE_HD, ZDF, ZDF_OTHER, ZDF_THIRD, ch('1:0:1:6DCA:44D:1:C00000:0:0:0:', 'ZDF HD (Favourites (TV))')]);
+    const options = new ChannelOptions(list(ERSTE_HD, ZDF, ZDF_OTHER, ZDF_THIRD, ch('1:0:1:6DCA:44D:1:C00000:0:0:0:', 'ZDF HD (Favourites (TV))')));
     expect(options.options).toEqual(['Das Erste HD', 'ZDF HD (Favourites (TV))', 'ZDF HD (2b66_3f3_2_c00000)', 'ZDF HD (2b66_3f3_3_c00000)', 'ZDF HD (Favourites (TV)) (6dca_44d_1_c00000)']);
     expect(new Set(options.options).size).toBe(options.options.length);
     expect(options.find('ZDF HD (2b66_3f3_2_c00000)')).toBe(ZDF_OTHER);
@@ -63,7 +64,7 @@ describe('channel select options', () => {
   });
 
   it('finds channels by name, reference and short id', () => {
-    const options = new ChannelOptions([ERSTE_HD, ZDF, ERSTE_HD_OTHER]);
+    const options = new ChannelOptions(list(ERSTE_HD, ZDF, ERSTE_HD_OTHER));
     expect(options.find('das erste hd')).toBe(ERSTE_HD);
     expect(options.find(ZDF.ref.ref)).toBe(ZDF);
     expect(options.find('2b66_3f3_1_c00000')).toBe(ZDF);
@@ -72,7 +73,7 @@ describe('channel select options', () => {
 });
 
 describe('commands', () => {
-  function target(channels = new ChannelOptions([ERSTE_HD, ZDF])): { target: CommandTarget; calls: unknown[][] } {
+  function target(channels = new ChannelOptions(list(ERSTE_HD, ZDF))): { target: CommandTarget; calls: unknown[][] } {
     const calls: unknown[][] = [];
     const record = (name: string) => async (...args: unknown[]): Promise<ReceiverState> => {
       calls.push([name, ...args]);
@@ -127,7 +128,7 @@ describe('commands', () => {
       expect(problem).toMatch(message);
       expect(calls).toEqual([]);
     }
-    const empty = target(new ChannelOptions([]));
+    const empty = target(new ChannelOptions(list()));
     expect((await run('channel', 'ZDF HD', empty)).problem).toMatch(/not loaded yet/);
   });
 

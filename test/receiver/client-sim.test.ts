@@ -93,12 +93,12 @@ describe('against the simulator', () => {
     it('loads configured bouquets through the real client', async () => {
       const { channels, missing } = await loadChannels(client, ['favourites (tv)', 'Sport (TV)', 'Favourites (Radio)', 'Kids (TV)']);
       expect(missing).toEqual(['Kids (TV)']);
-      const names = channels.map((c) => c.name);
+      const names = channels.all.map((c) => c.name);
       expect(names.filter((n) => n === 'ZDF HD')).toHaveLength(1);
       expect(names.indexOf('Das Erste HD')).toBe(0);
       expect(names.indexOf('SPORT1 HD')).toBeGreaterThan(names.indexOf('Euronews (IPTV)'));
       expect(names.slice(-3)).toEqual(['Bayern 3', 'Deutschlandfunk', 'WDR 2 Rheinland']);
-      expect(new Set(channels.map((c) => c.ref.ref)).size).toBe(channels.length);
+      expect(new Set(channels.all.map((c) => c.ref.ref)).size).toBe(channels.size);
     });
   });
 

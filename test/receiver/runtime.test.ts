@@ -21,7 +21,7 @@ it('loads the channels as soon as a receiver that was down answers again', async
     runtime.on('loaded', (channels: unknown[]) => loaded.push(channels.length));
     runtime.start();
     await until(() => lines.some((l) => l.includes('Retrying every 30 s')), 5_000, 'the first failed load');
-    expect(runtime.channels()).toHaveLength(0);
+    expect(runtime.channels().size).toBe(0);
     sim.setFault(null);
     // Well before the 30 s retry: the monitor's next poll sees the box and triggers the load.
     await until(() => loaded.length === 1, 5_000, 'the channels');
@@ -46,7 +46,7 @@ it('reports a receiver that went away in its summary within a poll, and its retu
   });
   try {
     runtime.start();
-    await until(() => runtime.channels().length > 0 && runtime.summary().reachable, 5_000, 'the first load');
+    await until(() => runtime.channels().size > 0 && runtime.summary().reachable, 5_000, 'the first load');
     // The channels stay loaded; only the monitor's polls can tell that the box is gone.
     sim.setFault('refuse');
     await until(() => !runtime.summary().reachable, 5_000, 'the summary to say unreachable');

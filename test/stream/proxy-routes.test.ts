@@ -86,7 +86,7 @@ describe('routes', () => {
     expect(text).not.toContain('--- Deutsch ---');
     expect(text).not.toContain('sup3r-s3cret');
     const entries = text.split('\n').filter((l) => l.startsWith('#EXTINF')).length;
-    expect(entries).toBe(stack.app.receivers[0].channels().length);
+    expect(entries).toBe(stack.app.receivers[0].channels().size);
   });
 
   it('answers /healthz', async () => {
@@ -101,7 +101,7 @@ describe('IPTV channels', () => {
     const stack = await startStack();
     try {
       await channelsLoaded(stack);
-      const iptv = stack.app.receivers[0].channels().find((c) => c.ref.path !== '')!;
+      const iptv = stack.app.receivers[0].channels().all.find((c) => c.ref.path !== '')!;
       expect(iptv.ref.ref).toContain('http%3a//');
       stack.sim.clearRequests();
       // The playlist's spelling (the whole ref encoded, colons literal), and the box's own (raw).
