@@ -1,6 +1,6 @@
 /**
  * The settings screen's "Load bouquets" check: connects to a receiver with the address and
- * credentials typed into the form and lists its TV bouquets, or says in one sentence what went wrong
+ * credentials typed into the form and lists its TV and radio bouquets, or says in one sentence what went wrong
  * and what to do about it. Plain CommonJS so the UI server runs it as is; the OpenWebIF client comes
  * from the built plugin (dist/).
  */
@@ -15,7 +15,8 @@ function text(value) {
 }
 
 /**
- * `input`: the form's receiver fields. Resolves to `{ ok: true, device, bouquets }` or
+ * `input`: the form's receiver fields. Resolves to `{ ok: true, device, bouquets, radio }` (TV and
+ * radio bouquet names) or
  * `{ ok: false, kind, message }`; never rejects and never echoes the password.
  */
 async function readBouquets(input, OpenWebIfClient) {
@@ -49,10 +50,12 @@ async function readBouquets(input, OpenWebIfClient) {
   try {
     const device = await client.deviceInfo();
     const bouquets = await client.bouquets('tv');
+    const radio = await client.bouquets('radio');
     return {
       ok: true,
       device: { brand: device.brand, model: device.model, imageVersion: device.imageVersion, tuners: device.tunerCount },
       bouquets: bouquets.map((b) => b.name),
+      radio: radio.map((b) => b.name),
     };
   } catch (error) {
     const kind = error && typeof error.kind === 'string' ? error.kind : 'unknown';

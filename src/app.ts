@@ -8,12 +8,18 @@ import { join } from 'node:path';
 import { Config } from './config/types';
 import { escapingLogger, Logger, sentences } from './logger';
 import type { MqttService } from './mqtt';
-import { ReceiverRuntime } from './receiver-runtime';
-import { CLIENT_QUEUE_MAX_BYTES, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
+import type { GuideTiming } from './receiver/guide';
+import { Receiver } from './receiver/receiver';
+import { CLIENT_QUEUE_MAX_BYTES, HDHR_DISCOVERY_PORT, HDHR_SSDP_PORT, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
 import { locateFfmpeg } from './stream/ffmpeg-locate';
 import { Listener, listen } from './stream/listener';
+import { ChannelStreams } from './stream/channel-streams';
+import { Guide } from './stream/guide';
+import { createHdhrContext } from './stream/hdhr';
+import { HdhrDiscovery, startHdhrDiscovery } from './stream/hdhr-discovery';
 import { removeLeftoverHlsFolders } from './stream/hls';
 import { ProxyMetrics } from './stream/metrics';
+import { createPicons } from './stream/picons';
 import { createRouter, RequestHandler } from './stream/routes';
 import { STREAM_TIMING, StreamTiming } from './stream/session';
 import { packageVersion } from './version';
@@ -27,11 +33,16 @@ export interface AppOptions {
   hlsIdleMs?: number;
   /** Stream deadlines (tests make them short). */
   streamTiming?: Partial<StreamTiming>;
+  /** Guide fetch delays (tests make them short). */
+  guideTiming?: Partial<GuideTiming>;
   /**
    * Folder for the guide and picon caches (created when needed): Homebridge's storage path under
    * Homebridge, else `XG2G_CACHE_DIR`, else a per-user folder in the temp folder.
    */
   cacheDir?: string;
+  /** UDP ports of SSDP and HDHomeRun discovery (tests use 0 = any free port). */
+  ssdpPort?: number;
+  hdhrDiscoveryPort?: number;
 }
 
 /** The cache folder when none is given: survives restarts, and one user's never collides with another's. */
@@ -40,12 +51,17 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export class App {
-  readonly receivers: ReceiverRuntime[] = [];
+  /** One per configured receiver: its client, monitor, control and channels. */
+  readonly receivers: Receiver[] = [];
+  /** The stream side of each receiver, in the same order: sessions and HLS of its channels. */
+  readonly streams: ChannelStreams[] = [];
   private proxyListener: Listener | undefined;
   private apiListener: Listener | undefined;
   private readonly abort = new AbortController();
   private starting: Promise<void> | undefined;
   private mqtt: MqttService | undefined;
+  private guide: Guide | undefined;
+  private hdhrDiscovery: HdhrDiscovery | undefined;
 
   private readonly log: Logger;
   /** Where the guide and the picons are cached on disk. */
@@ -72,6 +88,11 @@ export class App {
     return this.proxyListener?.url;
   }
 
+  /** UDP ports the HDHomeRun discovery sockets bound (none while it is off). */
+  get discoveryPorts(): { ssdp?: number; hdhr?: number } {
+    return this.hdhrDiscovery?.ports ?? {};
+  }
+
   /**
    * Starts every part on its own: a port that is taken turns off the part that wanted it (logged as
    * one line naming the setting and the port) and the rest runs on; nothing here throws for that.
@@ -89,10 +110,12 @@ export class App {
     const serving = proxy.enabled || api.listen !== '';
     const ffmpegPath = serving ? await this.findFfmpeg() : 'ffmpeg';
     if (this.signal.aborted) return;
-    for (const receiver of this.config.receivers) {
-      this.receivers.push(new ReceiverRuntime({
-        config: receiver, proxy, ffmpegPath, userAgent: `${PLUGIN_NAME}/${VERSION}`, log: this.log, signal: this.signal,
-        clientQueueBytes: this.options.clientQueueBytes ?? CLIENT_QUEUE_MAX_BYTES, epg: this.config.epg.enabled,
+    for (const config of this.config.receivers) {
+      const receiver = new Receiver({ config, log: this.log, signal: this.signal, epg: this.config.epg.enabled });
+      this.receivers.push(receiver);
+      this.streams.push(new ChannelStreams({
+        source: receiver, proxy, ffmpegPath, userAgent: `${PLUGIN_NAME}/${VERSION}`, log: this.log,
+        clientQueueBytes: this.options.clientQueueBytes ?? CLIENT_QUEUE_MAX_BYTES,
         hlsIdleMs: this.options.hlsIdleMs ?? HLS_IDLE_TIMEOUT_MS,
         streamTiming: { ...STREAM_TIMING, ...this.options.streamTiming },
       }));
@@ -105,13 +128,28 @@ export class App {
       // Loaded only when used: the MQTT client and its dependencies cost an idle process about 12 MB.
       const { startMqtt } = await import('./mqtt');
       // Never throws and never waits for the broker: MQTT being down must not hold up the proxy.
-      this.mqtt = await startMqtt({ config: mqtt, receivers: this.receivers, proxyEnabled: proxy.enabled, version: VERSION, log: this.log });
+      const bridged = this.receivers.map((receiver, i) => ({ receiver, sessions: this.streams[i].sessions }));
+      this.mqtt = await startMqtt({ config: mqtt, receivers: bridged, proxyEnabled: proxy.enabled, version: VERSION, log: this.log });
     }
     if (this.signal.aborted) return;
 
-    const context = { receivers: this.receivers, token: proxy.token, publicUrl: proxy.publicUrl, version: VERSION };
-    const router = createRouter(context, new ProxyMetrics(this.receivers.map((r) => ({ receiver: r.name, sessions: r.sessions }))), this.log);
+    const picons = createPicons(this.cacheDir, this.receivers, this.log);
+    // The guide is only fetched when something serves it; it waits for each channel list itself.
+    if (this.config.epg.enabled && serving) {
+      const sources = this.receivers.map((receiver, i) => ({ receiver, sessions: this.streams[i].sessions }));
+      this.guide = new Guide({ sources, epg: this.config.epg, cacheDir: this.cacheDir, log: this.log, signal: this.signal, timing: this.options.guideTiming });
+    }
+    const hdhr = this.config.hdhr.enabled ? createHdhrContext(this.config, this.receivers, this.log) : undefined;
+    const context = { receivers: this.streams, token: proxy.token, publicUrl: proxy.publicUrl, version: VERSION, picons, guide: this.guide, hdhr };
+    const router = createRouter(context, new ProxyMetrics(this.streams.map((s) => ({ receiver: s.name, sessions: s.sessions, hls: s.hls }))), this.log);
     if (proxy.enabled) this.proxyListener = await this.open(router, proxy.listen, 'proxy.listen', 'XG2G_PROXY_LISTEN', 'the stream proxy');
+    // Discovery points media servers at the proxy listener, so it starts once that is open.
+    if (this.proxyListener && hdhr && this.config.hdhr.discovery) {
+      this.hdhrDiscovery = await startHdhrDiscovery({
+        hdhr, listen: proxy.listen, httpPort: this.proxyListener.port, publicUrl: proxy.publicUrl, version: VERSION, log: this.log,
+        ssdpPort: this.options.ssdpPort ?? HDHR_SSDP_PORT, discoveryPort: this.options.hdhrDiscoveryPort ?? HDHR_DISCOVERY_PORT,
+      });
+    }
     if (this.signal.aborted) return;
     // The same address twice (a port-0 test setup) would only open a second random port.
     if (api.listen !== '' && !(proxy.enabled && api.listen === proxy.listen)) this.apiListener = await this.open(router, api.listen, 'api.listen', 'XG2G_LISTEN', 'the second (API) listener');
@@ -121,7 +159,10 @@ export class App {
     this.abort.abort();
     await this.starting?.catch(() => undefined);
     await Promise.all(this.listeners.map((l) => l.close()));
-    await Promise.all(this.receivers.map((r) => r.stop()));
+    await this.hdhrDiscovery?.close();
+    await this.guide?.stop();
+    await Promise.all(this.streams.map((s) => s.stop()));
+    for (const receiver of this.receivers) receiver.close();
     // After the receivers, so the retained topics of the sessions that just ended are cleared.
     await this.mqtt?.stop();
   }

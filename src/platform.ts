@@ -16,7 +16,7 @@ import type { ChannelAccessories } from './homekit/channel-accessories';
 import { markNotResponding } from './homekit/not-responding';
 import type { TvAccessory } from './homekit/tv-accessory';
 import type { ReceiverState } from './receiver/monitor';
-import type { ReceiverRuntime } from './receiver-runtime';
+import type { Receiver } from './receiver/receiver';
 import { API_LISTEN_DEFAULT_HOMEBRIDGE, PLATFORM_NAME, PLUGIN_CACHE_DIR, PLUGIN_NAME } from './settings';
 
 export class XG2GPlatform implements DynamicPlatformPlugin {
@@ -24,7 +24,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
   private readonly config: Config | undefined;
   private app: App | undefined;
   private channels: ChannelAccessories | undefined;
-  private readonly tvs = new Map<ReceiverRuntime, TvAccessory>();
+  private readonly tvs = new Map<Receiver, TvAccessory>();
   private readonly detach: Array<() => void> = [];
   private stopping: Promise<void> | undefined;
   /** A broken config keeps cached accessories (rooms, scenes) for when it is fixed. */
@@ -107,7 +107,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     this.log.warn(`${this.cached.length} cached accessory(ies) show Not Responding until the plugin can start; their rooms and scenes are kept.`);
   }
 
-  private attach(runtime: ReceiverRuntime): void {
+  private attach(runtime: Receiver): void {
     const onLoaded = (): void => this.guard(runtime, () => this.loaded(runtime));
     const onState = (state: ReceiverState): void => this.guard(runtime, () => {
       this.tvs.get(runtime)?.applyState(state);
@@ -123,7 +123,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     if (runtime.device) onLoaded();
   }
 
-  private loaded(runtime: ReceiverRuntime): void {
+  private loaded(runtime: Receiver): void {
     const device = runtime.device;
     if (!device) return;
     if (runtime.config.channelAccessories) this.channels?.loaded(runtime);
@@ -151,8 +151,8 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
   }
 
   /** Event handlers never throw into the core's emitters: log once per distinct failure. */
-  private readonly failures = new Map<ReceiverRuntime, LogOnce>();
-  private guard(runtime: ReceiverRuntime, fn: () => void): void {
+  private readonly failures = new Map<Receiver, LogOnce>();
+  private guard(runtime: Receiver, fn: () => void): void {
     let failures = this.failures.get(runtime);
     if (!failures) {
       failures = new LogOnce((line) => this.log.error(line));

@@ -335,3 +335,114 @@ export const EPG_DAYS_MAX = 14;
 export const EPG_REFRESH_HOURS_DEFAULT = 6;
 /** Refreshing more often than this only loads the box. */
 export const EPG_REFRESH_HOURS_MIN = 0.5;
+
+// Picons
+/** Largest picon accepted from the box, in bytes: real ones (220×132 PNG) are 5-60 KB; more is not a logo. */
+export const PICON_MAX_BYTES = 512 * 1024;
+/** Per picon request to the box, in ms: a static file answers at once, and a playlist app waits for its logos. */
+export const PICON_TIMEOUT_MS = 3_000;
+/** Picon requests to one box at a time: leaves room in the client's queue (OWI_QUEUE_MAX) for polls and commands while an app asks for every logo at once. */
+export const PICON_FETCH_CONCURRENCY = 2;
+/** Picons kept on disk, in bytes: ~400 logos of 50 KB, more than any bouquet setup shows; least recently used go first. */
+export const PICON_DISK_MAX_BYTES = 20 * 1024 * 1024;
+/** Picons kept in memory, in bytes: the logos a channel list on screen shows, served without touching the disk. */
+export const PICON_MEMORY_MAX_BYTES = 2 * 1024 * 1024;
+/** A cached picon's "last used" time (file mtime, for eviction) is written at most this often, in ms: not on every request. */
+export const PICON_TOUCH_INTERVAL_MS = 10 * 60 * 1000;
+/** A channel the box has no picon for is asked about again after this long, in ms: picons are added rarely, and each lookup costs the box up to three requests. */
+export const PICON_MISSING_TTL_MS = 6 * 60 * 60 * 1000;
+/** After a failed fetch (box down, timeout), this long before the box is asked again, in ms: a playlist app loading every logo must not queue requests against a box that does not answer. */
+export const PICON_FAILURE_TTL_MS = 60 * 1000;
+/** How long players may keep a picon, in seconds (Cache-Control max-age): logos change rarely. */
+export const PICON_HTTP_MAX_AGE_S = 24 * 60 * 60;
+
+// HLS for players
+/** x264 constant-quality factor for MPEG-2 channels encoded to H.264 for Apple HLS: 23 is x264's default, fine for SD. */
+export const HLS_VIDEO_CRF = 23;
+/** Peak video bitrate of that encode, in kbit/s (its VBV buffer holds two seconds): caps what a busy scene costs the network. */
+export const HLS_VIDEO_MAX_KBPS = 5_000;
+/** Average video bitrate for the hardware encoders, in kbit/s: they have no x264-style quality mode that all of them share. */
+export const HLS_VIDEO_HW_KBPS = 4_000;
+/** GOP length in frames for encoders that may ignore forced keyframes: one HLS segment of 25 fps (DVB in Europe is 50i). */
+export const HLS_VIDEO_FALLBACK_GOP_FRAMES = 50;
+/** The render node VA-API encodes on (the first GPU; Intel and AMD). */
+export const HLS_VAAPI_DEVICE = '/dev/dri/renderD128';
+/** Bytes an HLS session holds while it waits for the channel's PMT to choose copy or encode (the session sends PAT and PMT first, so this is a bound, not a buffer that fills). */
+export const HLS_PMT_WAIT_MAX_BYTES = 4 * 1024 * 1024;
+/** How long a channel HLS refused (MPEG-2 without transcodeVideo) is answered 415 without tuning again, in ms: players retry. */
+export const HLS_REFUSAL_MEMORY_MS = 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Guide (src/receiver/guide.ts, src/stream/guide.ts, src/stream/xmltv.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** First guide fetch this long after the channel list loaded, in ms: the monitor's first polls and
+ *  HomeKit's first reads, which a user waits for, reach the box first. */
+export const GUIDE_FIRST_FETCH_DELAY_MS = 5_000;
+/** Timeout of one channel's EPG request, in ms: a week of one service is 100-300 kB of JSON that a
+ *  weak box needs a few seconds to build, which the status poll's OWI_TIMEOUT_MS could cut off; not
+ *  longer, as the status poll waits behind it in the queue when the box hangs. */
+export const GUIDE_REQUEST_TIMEOUT_MS = 10_000;
+/** Pause between two channels' EPG requests, in ms: the EPG lookups are heavy for the box, and a
+ *  refresh of a big bouquet back to back would make its own menus stall. */
+export const GUIDE_REQUEST_GAP_MS = 250;
+/** No guide request within this long after a zap or a stream start, in ms: the box is tuning, and
+ *  a stalled web interface then delays the zap's confirmation and the stream's first bytes. */
+export const GUIDE_ZAP_QUIET_MS = 60_000;
+/** After a failed refresh, retry after 1 min, doubling up to 30 min (never later than the next
+ *  regular refresh): a box in standby or rebooting is back within minutes. */
+export const GUIDE_RETRY_MIN_MS = 60_000;
+export const GUIDE_RETRY_MAX_MS = 30 * 60_000;
+/** Programmes kept per channel: 14 days of 5-minute slots (news channels) is 4032; a box that sends
+ *  more sends nonsense, which must not fill memory or the cache file. */
+export const GUIDE_MAX_EVENTS_PER_CHANNEL = 5_000;
+/** Retry-After of /xmltv.xml before the first guide arrived, in s: a first refresh of a 100-channel
+ *  bouquet takes about a minute. */
+export const GUIDE_RETRY_AFTER_S = 60;
+/** The guide's cache file in the App's cache folder. Bump the version in it when its shape changes. */
+export const GUIDE_CACHE_FILE = 'guide-v1.json';
+/** Events one simulated epgservice answer holds at most: EPG_DAYS_MAX of 30-minute slots and the
+ *  running one, as a box's EIT schedule ends after some days too. */
+export const SIM_EPG_MAX_EVENTS = Math.ceil((EPG_DAYS_MAX * 86_400) / SIM_EPG_SLOT_S) + 1;
+
+// Web page
+/** How often the page at `/` asks /api/status for the active streams while it is shown, in ms. */
+export const WEB_STATUS_POLL_MS = 3_000;
+/** How often the page reloads the channel list for what is on now, in ms: programmes change every few minutes at most. */
+export const WEB_CHANNELS_REFRESH_MS = 60_000;
+/** Cache lifetime of hls.js, in seconds: a year; the page asks for it with its version in the URL, so an update is fetched anew. */
+export const WEB_LIBRARY_MAX_AGE_S = 365 * 24 * 60 * 60;
+
+// ---------------------------------------------------------------------------------------------
+// HDHomeRun
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The tuner xg2g poses as: an HDHomeRun TECH (transcoding) model, as other emulators answer, because
+ * Channels DVR calls older models "legacy" and asks for a firmware update, and Plex and Jellyfin
+ * accept it. The firmware version is a date like real firmware reports; clients only show it.
+ */
+export const HDHR_MANUFACTURER = 'Silicondust';
+export const HDHR_MODEL_NUMBER = 'HDTC-2US';
+export const HDHR_FIRMWARE_NAME = 'hdhomeruntc_atsc';
+export const HDHR_FIRMWARE_VERSION = '20231214';
+/** The discovery reply carries TunerCount in one byte. */
+export const HDHR_TUNER_COUNT_MAX = 255;
+/**
+ * Channel-number offset per receiver after the first (each receiver numbers its channels from 1),
+ * in the playlist, the HDHomeRun lineup and the web page: 1000 keeps numbers short and unique.
+ */
+export const CHANNEL_NUMBER_STEP = 1_000;
+/** Retry-After on the 503 answered until the first receiver has been reached, in s. */
+export const HDHR_NOT_READY_RETRY_S = 10;
+/** SSDP's UDP port and IPv4 multicast group (UPnP Device Architecture): media servers M-SEARCH there. */
+export const HDHR_SSDP_PORT = 1900;
+export const HDHR_SSDP_GROUP = '239.255.255.250';
+/** CACHE-CONTROL max-age of an SSDP answer, in s: UPnP's recommended minimum. */
+export const HDHR_SSDP_MAX_AGE_S = 1_800;
+/** An M-SEARCH is a few hundred bytes; longer datagrams on port 1900 are dropped unread (bytes). */
+export const HDHR_SSDP_PACKET_MAX_BYTES = 2_048;
+/** The HDHomeRun discovery protocol's UDP port (libhdhomerun HDHOMERUN_DISCOVER_UDP_PORT). */
+export const HDHR_DISCOVERY_PORT = 65_001;
+/** libhdhomerun's HDHOMERUN_MAX_PACKET_SIZE, in bytes: longer datagrams are not discovery packets. */
+export const HDHR_DISCOVERY_PACKET_MAX_BYTES = 1_460;

@@ -105,29 +105,40 @@
   homebridge.addEventListener('configChanged', (event) => follow(event.data));
 
   // --- Loading and picking bouquets -------------------------------------------------------------
-  function showBouquets(index, names) {
+  /** `groups`: [heading, bouquet names] pairs (TV, then radio); empty groups are left out. */
+  function showBouquets(index, groups) {
     const current = receivers()[index] || {};
     const chosen = new Set(Array.isArray(current.bouquets) && current.bouquets.length > 0 ? current.bouquets : [DEFAULT_BOUQUET]);
     const list = $('xg2g-list');
     list.innerHTML = '';
-    names.forEach((name, i) => {
-      const row = document.createElement('div');
-      row.className = 'form-check';
-      const box = document.createElement('input');
-      box.type = 'checkbox';
-      box.className = 'form-check-input';
-      box.id = `xg2g-b${i}`;
-      box.value = name;
-      box.checked = chosen.has(name);
-      const label = document.createElement('label');
-      label.className = 'form-check-label';
-      label.htmlFor = box.id;
-      label.textContent = name;
-      row.append(box, label);
-      list.appendChild(row);
-    });
-    $('xg2g-bouquets').hidden = names.length === 0;
+    let i = 0;
+    for (const [heading, names] of groups) {
+      if (names.length === 0) continue;
+      const title = document.createElement('div');
+      title.className = 'fw-semibold mt-2';
+      title.textContent = heading;
+      list.appendChild(title);
+      names.forEach((name) => addBouquet(list, name, i++, chosen));
+    }
+    $('xg2g-bouquets').hidden = i === 0;
     $('xg2g-apply').onclick = () => applyBouquets(index, [...list.querySelectorAll('input:checked')].map((b) => b.value));
+  }
+
+  function addBouquet(list, name, i, chosen) {
+    const row = document.createElement('div');
+    row.className = 'form-check';
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.className = 'form-check-input';
+    box.id = `xg2g-b${i}`;
+    box.value = name;
+    box.checked = chosen.has(name);
+    const label = document.createElement('label');
+    label.className = 'form-check-label';
+    label.htmlFor = box.id;
+    label.textContent = name;
+    row.append(box, label);
+    list.appendChild(row);
   }
 
   async function applyBouquets(index, picked) {
@@ -168,10 +179,11 @@
       return;
     }
     const d = answer.device;
-    const count = answer.bouquets.length;
+    const radio = Array.isArray(answer.radio) ? answer.radio : [];
+    const count = (n, what) => `${n} ${what} bouquet${n === 1 ? '' : 's'}`;
     say('success', `Connected to ${d.brand} ${d.model} (image ${d.imageVersion}, ${d.tuners} tuner${d.tuners === 1 ? '' : 's'}): ` +
-      `${count} TV bouquet${count === 1 ? '' : 's'}. Tick the ones to show in HomeKit.`);
-    showBouquets(index, answer.bouquets);
+      `${count(answer.bouquets.length, 'TV')} and ${count(radio.length, 'radio')}. Tick the ones to use in HomeKit and the playlist.`);
+    showBouquets(index, [['TV', answer.bouquets], ['Radio', radio]]);
   }
 
   $('xg2g-load').addEventListener('click', loadBouquets);

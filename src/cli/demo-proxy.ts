@@ -33,7 +33,7 @@ export const proxyPart: DemoPart = {
     await app.start();
     const url = app.proxyUrl!;
     const example = ctx.channels?.[0];
-    const lines = [`playlist (open in VLC)     ${url}/playlist.m3u`];
+    const lines = [`web page (browser)         ${url}/`, `playlist (open in VLC)     ${url}/playlist.m3u`, `programme guide (XMLTV)    ${url}/xmltv.xml`];
     if (example) {
       lines.push(`one channel (open in VLC)  ${url}${streamPath(example.ref)}  (${example.name})`);
       lines.push(`the same as HLS (Safari)   ${url}/hls${streamPath(example.ref)}/index.m3u8`);

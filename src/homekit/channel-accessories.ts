@@ -8,7 +8,7 @@ import type { API, PlatformAccessory, Service } from 'homebridge';
 import { Logger } from '../logger';
 import { LogOnce } from '../retry';
 import type { ReceiverState } from '../receiver/monitor';
-import type { ReceiverRuntime } from '../receiver-runtime';
+import type { Receiver } from '../receiver/receiver';
 import { channelId, parseServiceRef, ServiceRef, tryParseServiceRef } from '../receiver/service-ref';
 import { HOMEKIT_CHANNEL_ACCESSORIES_MAX, PLUGIN_NAME, PLATFORM_NAME } from '../settings';
 import { HomeKitCommands, push } from './commands';
@@ -37,13 +37,13 @@ export function channelIsOn(state: ReceiverState, ref: ServiceRef): boolean {
 }
 
 interface Bound {
-  runtime: ReceiverRuntime;
+  runtime: Receiver;
   ref: ServiceRef;
   service: Service;
 }
 
 interface ReceiverEntry {
-  runtime: ReceiverRuntime;
+  runtime: Receiver;
   commands: HomeKitCommands;
   loaded: boolean;
   cutWarning: LogOnce;
@@ -56,7 +56,7 @@ export class ChannelAccessories {
   private readonly entries: ReceiverEntry[];
 
   /** `runtimes`: receivers with channel accessories on, in config order (the cap is shared in that order). */
-  constructor(private readonly api: API, private readonly log: Logger, runtimes: ReceiverRuntime[], cached: PlatformAccessory[]) {
+  constructor(private readonly api: API, private readonly log: Logger, runtimes: Receiver[], cached: PlatformAccessory[]) {
     this.entries = runtimes.map((runtime) => ({
       runtime, commands: new HomeKitCommands(api.hap, log), loaded: false, cutWarning: new LogOnce((line) => log.warn(line)),
     }));
@@ -125,7 +125,7 @@ export class ChannelAccessories {
   }
 
   /** Marks a receiver's channels as loaded and re-syncs every receiver (the shared cap may shift). */
-  loaded(runtime: ReceiverRuntime): void {
+  loaded(runtime: Receiver): void {
     const entry = this.entries.find((e) => e.runtime === runtime);
     if (!entry) return;
     entry.loaded = true;
@@ -133,7 +133,7 @@ export class ChannelAccessories {
   }
 
   /** Pushes On values that changed for one receiver's switches. */
-  applyState(runtime: ReceiverRuntime, state: ReceiverState): void {
+  applyState(runtime: Receiver, state: ReceiverState): void {
     const { hap } = this.api;
     for (const b of this.bound.values()) {
       if (b.runtime !== runtime) continue;

@@ -8,7 +8,7 @@ import type { API, CharacteristicValue, PlatformAccessory, Service } from 'homeb
 import { Logger } from '../logger';
 import { LogOnce } from '../retry';
 import type { ReceiverState } from '../receiver/monitor';
-import type { ReceiverRuntime } from '../receiver-runtime';
+import type { Receiver } from '../receiver/receiver';
 import type { DeviceInfo } from '../receiver/types';
 import { HOMEKIT_TV_MAX_INPUTS, PLUGIN_NAME } from '../settings';
 import type { Channel } from '../receiver/channels';
@@ -41,7 +41,7 @@ export class TvAccessory {
   constructor(
     private readonly api: API,
     private readonly log: Logger,
-    private readonly runtime: ReceiverRuntime,
+    private readonly runtime: Receiver,
     private readonly store: InputStore,
     device: DeviceInfo,
   ) {

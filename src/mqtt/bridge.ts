@@ -44,19 +44,19 @@ export class MqttBridge {
 
   constructor(options: MqttBridgeOptions) {
     const { config, receivers, log } = options;
-    const slugs = receiverSlugs(receivers.map((r) => r.name));
-    receivers.forEach((runtime, i) => {
+    const slugs = receiverSlugs(receivers.map((r) => r.receiver.name));
+    receivers.forEach(({ receiver, sessions }, i) => {
       const slug = slugs[i];
       const topics = receiverTopics(config.prefix, slug);
       const clientId = clientIdFor(config, slug, receivers.length);
       const link = new MqttLink({
         url: options.url ?? config.url, username: config.username, password: config.password, clientId,
-        availabilityTopic: topics.availability, tls: options.tls, label: runtime.name, log,
+        availabilityTopic: topics.availability, tls: options.tls, label: receiver.name, log,
         reconnectMinMs: options.reconnectMinMs, reconnectMaxMs: options.reconnectMaxMs,
       });
-      this.receivers.push({ name: runtime.name, slug, topics, clientId });
+      this.receivers.push({ name: receiver.name, slug, topics, clientId });
       this.bridges.push(new ReceiverBridge({
-        runtime, link, topics, mqtt: config, proxyEnabled: options.proxyEnabled, version: options.version, log,
+        receiver, sessions, link, topics, mqtt: config, proxyEnabled: options.proxyEnabled, version: options.version, log,
         streamIntervalMs: options.streamIntervalMs,
       }));
     });

@@ -1,5 +1,5 @@
 /**
- * MQTT for one receiver: follows its runtime (monitor state, channel list and device info, stream
+ * MQTT for one receiver: follows it (monitor state, channel list and device info, stream
  * sessions) and keeps the retained topics and Home Assistant discovery up to date through its own
  * connection (one per receiver, because each needs its own last will); routes commands to the
  * control object. Everything is sent on change only; on (re)connect the link resends the lot.
@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { MqttConfig } from '../config/types';
 import { Logger } from '../logger';
-import { ReceiverRuntime } from '../receiver-runtime';
+import type { Receiver } from '../receiver/receiver';
+import type { SessionManager } from '../stream/sessions';
 import { ReceiverState } from '../receiver/monitor';
 import { MQTT_STREAM_PUBLISH_INTERVAL_MS } from '../settings';
 import { ChannelOptions } from './channel-options';
@@ -19,11 +20,16 @@ import {
   discoveryStatusTopic, discoveryWildcard, isDiscoveryTopicOf, ReceiverTopics, STATE_FIELDS,
 } from './topics';
 
-/** The parts of a ReceiverRuntime this uses (tests may hand in a runtime built any way). */
-export type BridgedRuntime = Pick<ReceiverRuntime, 'name' | 'config' | 'device' | 'channels' | 'monitor' | 'control' | 'sessions' | 'summary' | 'load' | 'on' | 'off'>;
+/** The parts of a receiver this uses (tests may hand in one built any way). */
+export type BridgedReceiver = Pick<Receiver, 'name' | 'config' | 'device' | 'channels' | 'monitor' | 'control' | 'summary' | 'load' | 'on' | 'off'>;
 
-export interface ReceiverBridgeOptions {
-  runtime: BridgedRuntime;
+/** A receiver with the sessions of its channels (the proxy's streams of it). */
+export interface BridgedRuntime {
+  receiver: BridgedReceiver;
+  sessions: Pick<SessionManager, 'on' | 'off' | 'list'>;
+}
+
+export interface ReceiverBridgeOptions extends BridgedRuntime {
   link: MqttLink;
   topics: ReceiverTopics;
   mqtt: Pick<MqttConfig, 'discovery' | 'discoveryPrefix'>;
@@ -55,14 +61,14 @@ export class ReceiverBridge {
   }
 
   start(): void {
-    const { runtime, link } = this.options;
+    const { receiver, sessions, link } = this.options;
     // Handlers never throw into the emitters (the monitor, the sessions): a failure is logged instead.
     const listen = (emitter: Pick<EventEmitter, 'on' | 'off'>, event: string, handler: (...args: unknown[]) => void): void => {
       const safe = (...args: unknown[]): void => {
         try {
           handler(...args);
         } catch (error) {
-          this.options.log.warn(`MQTT: ${runtime.name}: updating the topics after "${event}" failed: ${(error as Error).message}`);
+          this.options.log.warn(`MQTT: ${receiver.name}: updating the topics after "${event}" failed: ${(error as Error).message}`);
         }
       };
       emitter.on(event, safe);
@@ -70,13 +76,13 @@ export class ReceiverBridge {
     };
     listen(link, 'connect', () => this.onConnect());
     listen(link, 'message', (topic, payload, retained) => this.onMessage(topic as string, payload as Buffer, retained === true));
-    listen(runtime.monitor, 'state', (state) => this.publishState(state as ReceiverState));
-    listen(runtime, 'loaded', () => this.onLoaded());
+    listen(receiver.monitor, 'state', (state) => this.publishState(state as ReceiverState));
+    listen(receiver, 'loaded', () => this.onLoaded());
     for (const event of ['session-started', 'session-stopped', 'session-failed', 'client-joined', 'client-left']) {
-      listen(runtime.sessions, event, () => this.publishStreams());
+      listen(sessions, event, () => this.publishStreams());
     }
-    if (runtime.device) this.onLoaded();
-    this.publishState(runtime.monitor.state);
+    if (receiver.device) this.onLoaded();
+    this.publishState(receiver.monitor.state);
     if (this.options.proxyEnabled) this.publishStreams();
     link.start();
   }
@@ -109,7 +115,7 @@ export class ReceiverBridge {
   }
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
-    const { mqtt, runtime, log } = this.options;
+    const { mqtt, receiver, log } = this.options;
     const command = this.t.commandOf(topic);
     if (command) {
       if (retained) {
@@ -118,13 +124,13 @@ export class ReceiverBridge {
         return;
       }
       void runCommand({
-        control: runtime.control,
-        monitor: runtime.monitor,
+        control: receiver.control,
+        monitor: receiver.monitor,
         channels: () => this.channelOptions,
         reload: () => this.reload(),
       }, command, payload).then((problem) => {
         if (problem) this.reject(problem);
-      }, (error: Error) => log.warn(`MQTT: ${runtime.name}: a command failed unexpectedly: ${error.message}`));
+      }, (error: Error) => log.warn(`MQTT: ${receiver.name}: a command failed unexpectedly: ${error.message}`));
       return;
     }
     if (mqtt.discovery && topic === discoveryStatusTopic(mqtt.discoveryPrefix)) {
@@ -143,29 +149,29 @@ export class ReceiverBridge {
   }
 
   private reject(problem: string): void {
-    this.options.log.warn(`MQTT: ${this.options.runtime.name}: ${problem}.`);
+    this.options.log.warn(`MQTT: ${this.options.receiver.name}: ${problem}.`);
     this.link.send(this.t.error, problem);
   }
 
   /** refresh/set: reload channels and device info, unless a retry is already pending. */
   private reload(): void {
-    const { runtime } = this.options;
-    if (runtime.summary().reachable) void runtime.load();
+    const { receiver } = this.options;
+    if (receiver.summary().reachable) void receiver.load();
   }
 
   private onLoaded(): void {
-    const { runtime } = this.options;
-    this.channelOptions = new ChannelOptions(runtime.channels());
+    const { receiver } = this.options;
+    this.channelOptions = new ChannelOptions(receiver.channels());
     // Channel names (select options) may have changed what the state says, and a stream that
     // started before the list loaded is named by its reference until now.
-    this.publishState(runtime.monitor.state);
+    this.publishState(receiver.monitor.state);
     this.publishStreams();
     this.publishDiscovery();
   }
 
   private publishDiscovery(): void {
-    const { runtime, mqtt, proxyEnabled, version } = this.options;
-    const device = runtime.device;
+    const { receiver, mqtt, proxyEnabled, version } = this.options;
+    const device = receiver.device;
     if (!mqtt.discovery || !device || !this.channelOptions) return;
     const nodeId = nodeIdOf(device);
     if (nodeId !== this.nodeId) {
@@ -177,7 +183,7 @@ export class ReceiverBridge {
       this.link.subscribe([discoveryWildcard(mqtt.discoveryPrefix, nodeId)]);
     }
     const entries = buildDiscovery({
-      receiverName: runtime.name, receiver: runtime.config, device, topics: this.t, channels: this.channelOptions,
+      receiverName: receiver.name, receiver: receiver.config, device, topics: this.t, channels: this.channelOptions,
       proxyEnabled, discoveryPrefix: mqtt.discoveryPrefix, version,
     });
     const wanted = new Set(entries.map((e) => e.topic));
@@ -200,7 +206,7 @@ export class ReceiverBridge {
   /** Session and aggregate topics; a timer refreshes bitrates while sessions run. */
   private publishStreams(): void {
     if (this.stopped || !this.options.proxyEnabled) return;
-    const sessions = this.options.runtime.sessions.list();
+    const sessions = this.options.sessions.list();
     const streams = sessions.map((s) => streamPayload(s.status()));
     const topics = new Set<string>();
     for (const s of streams) {

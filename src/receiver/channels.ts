@@ -23,6 +23,15 @@ export interface Channel {
   id: string;
 }
 
+/**
+ * The channel's id in the guide and the playlist (XMLTV `channel id`, M3U `tvg-id`): the short id
+ * in the dotted form XMLTV tools require (`283d-3fb-1-c00000.xg2g`; `tv_validate_file` refuses
+ * ids without a dot or with underscores).
+ */
+export function xmltvId(channel: Pick<Channel, 'id'>): string {
+  return `${channel.id.replace(/_/g, '-')}.xg2g`;
+}
+
 /** The part of the client this needs, so callers (and tests) can pass anything that lists bouquets. */
 export interface ChannelSource {
   bouquets(kind?: ChannelKind): Promise<Bouquet[]>;
@@ -62,14 +71,21 @@ export class ChannelList {
   }
 
   /**
-   * The listed channel for a reference: the same text, else the same service (the same channel in
-   * another bouquet has another service type; an IPTV ref may come without its display name).
+   * The listed channel spelled exactly like `ref` (an IPTV ref may come without its display name).
+   * The proxy streams only these: what it sends the box is the box's own spelling.
+   */
+  exact(ref: ServiceRef): Channel | undefined {
+    const found = this.byRefText.get(ref.ref);
+    if (found || !isIptv(ref)) return found;
+    return this.all.find((c) => isIptv(c.ref) && withoutName(c.ref) === withoutName(ref));
+  }
+
+  /**
+   * The listed channel for a reference: the same spelling, else the same service (the same channel
+   * in another bouquet has another service type).
    */
   byRef(ref: ServiceRef): Channel | undefined {
-    const exact = this.byRefText.get(ref.ref);
-    if (exact) return exact;
-    if (isIptv(ref)) return this.all.find((c) => isIptv(c.ref) && withoutName(c.ref) === withoutName(ref));
-    return this.byId.get(channelId(ref));
+    return this.exact(ref) ?? (isIptv(ref) ? undefined : this.byId.get(channelId(ref)));
   }
 
   /**

@@ -17,6 +17,8 @@ import {
   OWI_QUEUE_MAX,
   OWI_TIMEOUT_MS,
   OWI_USER_AGENT,
+  PICON_MAX_BYTES,
+  PICON_TIMEOUT_MS,
 } from '../settings';
 import {
   abortedError,
@@ -51,6 +53,7 @@ import {
   parseCurrent,
   parseDeviceInfo,
   parseEpgList,
+  parseEpgService,
   parsePowerState,
   parseServices,
   parseStatusInfo,
@@ -261,6 +264,17 @@ export class OpenWebIfClient {
     return this.json('/api/epgnext', `bRef=${encodeServiceRef(bouquetRef)}`, parseEpgList);
   }
 
+  /**
+   * One channel's programmes from `from` for `minutes` (`epgservice`: enigma2 reads endTime as a
+   * duration in minutes), without the box's "N/A" placeholder. `timeoutMs` replaces the client's
+   * timeout: days of one channel's EPG take a weak box longer than a status poll.
+   */
+  async epgService(ref: ServiceRef, from: Date, minutes: number, timeoutMs?: number): Promise<EpgEvent[]> {
+    if (!Number.isInteger(minutes) || minutes <= 0) throw new RangeError(`EPG window must be a whole number of minutes above 0, not ${minutes}`);
+    const query = `sRef=${encodeServiceRef(ref)}&time=${Math.floor(from.getTime() / 1000)}&endTime=${minutes}`;
+    return this.json('/api/epgservice', query, (raw) => parseEpgService(raw, ref.ref), timeoutMs);
+  }
+
   /** Where the box streams a channel from (`/web/stream.m3u`): URL, backend port, program. */
   async streamTarget(ref: ServiceRef | string, name?: string): Promise<StreamTarget> {
     const sref = typeof ref === 'string' ? parseServiceRef(ref) : ref;
@@ -270,12 +284,31 @@ export class OpenWebIfClient {
     return this.shaped(endpoint, () => parseStreamPlaylist(body));
   }
 
+  /**
+   * A file of the box's picon folder (`/picon/<name>`, e.g. `piconName(ref)`), or undefined when the
+   * box has none (404). Small, checked to be a PNG, with a short timeout: a logo must not hold the
+   * queue long.
+   */
+  async picon(name: string): Promise<Buffer | undefined> {
+    checkPiconName(name);
+    const endpoint = `/picon/${encodeURIComponent(name)}`;
+    const ctx = this.ctx(endpoint);
+    if (this.queue.size >= OWI_QUEUE_MAX) throw overloadedError(ctx, this.queue.size);
+    const limits: Limits = { responseType: 'arraybuffer', maxBytes: PICON_MAX_BYTES, timeoutMs: Math.min(PICON_TIMEOUT_MS, this.timeoutMs) };
+    const res = await this.queue.run(() => this.get(endpoint, '', 'image/png', limits));
+    if (res.status === 404) return undefined;
+    if (res.status < 200 || res.status >= 300) throw httpStatusError(ctx, res.status, this.#authorization !== undefined);
+    const body = Buffer.isBuffer(res.data) ? res.data : Buffer.alloc(0);
+    if (!body.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) throw protocolError(ctx, 'a file that is not a PNG image');
+    return body;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Transport
   // -------------------------------------------------------------------------------------------
 
-  private async json<T>(endpoint: string, query: string, parse: Parser<T>): Promise<T> {
-    const body = await this.text(endpoint, query, 'application/json');
+  private async json<T>(endpoint: string, query: string, parse: Parser<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    const body = await this.text(endpoint, query, 'application/json', timeoutMs);
     const ctx = this.ctx(endpoint);
     let raw: unknown;
     try {
@@ -300,13 +333,20 @@ export class OpenWebIfClient {
   }
 
   /** GET `endpoint?query` through the queue; resolves to the body of a 2xx answer. */
-  private text(endpoint: string, query: string, accept: string): Promise<string> {
+  private text(endpoint: string, query: string, accept: string, timeoutMs = this.timeoutMs): Promise<string> {
     // One request at a time goes to the box; a flood beyond a bounded backlog is refused, not queued.
     if (this.queue.size >= OWI_QUEUE_MAX) return Promise.reject(overloadedError(this.ctx(endpoint), this.queue.size));
-    return this.queue.run(() => this.send(endpoint, query, accept));
+    return this.queue.run(() => this.send(endpoint, query, accept, timeoutMs));
   }
 
-  private async send(endpoint: string, query: string, accept: string): Promise<string> {
+  private async send(endpoint: string, query: string, accept: string, timeoutMs: number): Promise<string> {
+    const res = await this.get(endpoint, query, accept, { responseType: 'text', maxBytes: OWI_MAX_RESPONSE_BYTES, timeoutMs });
+    if (res.status < 200 || res.status >= 300) throw httpStatusError(this.ctx(endpoint), res.status, this.#authorization !== undefined);
+    return typeof res.data === 'string' ? res.data : '';
+  }
+
+  /** One GET to the box within `limits`; the caller judges the status. */
+  private async get(endpoint: string, query: string, accept: string, limits: Limits): Promise<AxiosResponse<unknown>> {
     const ctx = this.ctx(endpoint);
     if (this.stop.signal.aborted) throw abortedError(ctx);
 
@@ -315,7 +355,7 @@ export class OpenWebIfClient {
     const timer = setTimeout(() => {
       timedOut = true;
       attempt.abort();
-    }, this.timeoutMs);
+    }, limits.timeoutMs);
     const onStop = (): void => attempt.abort();
     this.stop.signal.addEventListener('abort', onStop, { once: true });
 
@@ -323,6 +363,8 @@ export class OpenWebIfClient {
     try {
       res = await this.http.get(query === '' ? endpoint : `${endpoint}?${query}`, {
         signal: attempt.signal,
+        responseType: limits.responseType,
+        maxContentLength: limits.maxBytes,
         headers: {
           Accept: accept,
           'User-Agent': OWI_USER_AGENT,
@@ -332,23 +374,21 @@ export class OpenWebIfClient {
     } catch (err) {
       // Built from the error code alone: the axios error holds the request config and headers.
       if (this.stop.signal.aborted) throw abortedError(ctx);
-      if (timedOut) throw timeoutError(ctx, this.timeoutMs);
-      throw this.transportError(ctx, errorCode(err));
+      if (timedOut) throw timeoutError(ctx, limits.timeoutMs);
+      throw this.transportError(ctx, errorCode(err), limits);
     } finally {
       clearTimeout(timer);
       this.stop.signal.removeEventListener('abort', onStop);
     }
-
-    if (res.status < 200 || res.status >= 300) throw httpStatusError(ctx, res.status, this.#authorization !== undefined);
-    return typeof res.data === 'string' ? res.data : '';
+    return res;
   }
 
-  private transportError(ctx: RequestContext, code: string | undefined): ReceiverError {
+  private transportError(ctx: RequestContext, code: string | undefined, limits: Limits): ReceiverError {
     if (code === undefined) return unreachableError(ctx, 'UNKNOWN');
-    if (code === 'ETIMEDOUT') return timeoutError(ctx, this.timeoutMs);
+    if (code === 'ETIMEDOUT') return timeoutError(ctx, limits.timeoutMs);
     // EPROTO on an HTTPS request: the port speaks plain HTTP (OpenSSL reads "HTTP/1.1" as a bad record).
     if (isTlsCode(code) || (code === 'EPROTO' && this.baseUrl.startsWith('https:'))) return tlsError(ctx, code);
-    if (code === TOO_LARGE) return protocolError(ctx, `an answer larger than ${OWI_MAX_RESPONSE_BYTES / 1024 / 1024} MB`);
+    if (code === TOO_LARGE) return protocolError(ctx, `an answer larger than ${sizeText(limits.maxBytes)}`);
     if (code === 'ERR_BAD_RESPONSE') return protocolError(ctx, 'an answer that was cut off');
     if (code.startsWith('HPE_')) return protocolError(ctx, `not HTTP (${code})`);
     if (code === 'ERR_CANCELED') return abortedError(ctx);
@@ -364,6 +404,28 @@ export class OpenWebIfClient {
 /** Without a bouquet, getservices lists the bouquets themselves: an empty ref is a caller bug. */
 function checkBouquetRef(ref: string): void {
   if (typeof ref !== 'string' || ref.trim() === '') throw new TypeError('bouquet reference is empty');
+}
+
+/** How much one request may take: answer type, size and time. */
+interface Limits {
+  responseType: 'text' | 'arraybuffer';
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A picon name is one file name ending in `.png`: no folders, no control characters. */
+function checkPiconName(name: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (typeof name !== 'string' || !/^[^/\\\u0000-\u001f\u007f]{1,600}\.png$/.test(name) || name.startsWith('.')) {
+    throw new TypeError('picon name must be a file name ending in .png');
+  }
+}
+
+/** `512 KB`, `32 MB`: a size limit as a user reads it. */
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MB` : `${Math.round(bytes / 1024)} KB`;
 }
 
 /** Synthetic code for axios's "maxContentLength exceeded", which it reports as ERR_BAD_RESPONSE. */

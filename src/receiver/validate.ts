@@ -240,6 +240,25 @@ export function parseEpgList(raw: unknown): EpgEvent[] {
   return events;
 }
 
+/**
+ * epgservice → the channel's events that have a time: a channel without EPG is answered with one
+ * `begin_timestamp: 0`, "N/A" placeholder. One event the box wrote badly (some images send a null
+ * title) is left out instead of costing the channel its whole guide.
+ */
+export function parseEpgService(raw: unknown, ref: string): EpgEvent[] {
+  const o = obj(raw, 'the answer');
+  const events: EpgEvent[] = [];
+  arr(o, 'events').forEach((item, i) => {
+    try {
+      const ev = parseEpgEvent(item, `event ${i + 1}`, ref);
+      if (ev && ev.begin !== null) events.push(ev);
+    } catch (error) {
+      if (!(error instanceof ShapeError)) throw error;
+    }
+  });
+  return events;
+}
+
 export function parseCurrent(raw: unknown): CurrentService {
   const o = obj(raw, 'the answer');
   const info = obj(o.info, '"info"');

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { parseServiceRef, tryParseServiceRef } from '../receiver/service-ref';
-import { SIM_VOLUME_STEP } from '../settings';
+import { SIM_EPG_MAX_EVENTS, SIM_EPG_SLOT_S, SIM_VOLUME_STEP } from '../settings';
 import {
   channelEvents,
   emptyEvent,
@@ -18,6 +18,7 @@ import {
   type SimChannel,
   type SimEvent,
 } from './channels';
+import { buildPicons } from './picons';
 import { checkBasicAuth } from './stream-server';
 import { flatQuery, type SimContext } from './state';
 
@@ -69,6 +70,8 @@ export class WebServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly routes: Record<string, Handler>;
+  /** The picon folder OpenWebIF serves as static files under /picon/. */
+  private readonly picons: Map<string, Buffer>;
   /** Work that must wait until the answer is on the wire (deep standby drops the connection). */
   private afterResponse: (() => void) | undefined;
   port = 0;
@@ -84,6 +87,7 @@ export class WebServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    this.picons = buildPicons(o.data.channels.values());
     this.routes = {
       '/api/statusinfo': () => this.statusinfo(),
       '/api/about': () => ({ info: this.deviceinfo(), service: this.currentInfo() }),
@@ -153,6 +157,7 @@ export class WebServer {
       this.send(req, res, 200, 'application/json; charset=utf-8', '{"result": true, "volume": 5');
       return;
     }
+    if (url.pathname.startsWith('/picon/')) return this.picon(req, res, url.pathname);
     const route = this.routes[url.pathname];
     if (!route) {
       this.send(req, res, 404, 'text/html', NOT_FOUND_HTML);
@@ -168,6 +173,20 @@ export class WebServer {
     } else {
       this.send(req, res, 200, 'application/json; charset=utf-8', JSON.stringify(out));
     }
+  }
+
+  /** A static file of the picon folder, or the HTML 404 of any unknown path. */
+  private picon(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+    let name = '';
+    try {
+      name = decodeURIComponent(pathname.slice('/picon/'.length));
+    } catch {
+      // Not a file name: answered like any missing file.
+    }
+    const png = this.picons.get(name);
+    if (!png) return this.send(req, res, 404, 'text/html', NOT_FOUND_HTML);
+    res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': png.length });
+    res.end(req.method === 'HEAD' ? undefined : png);
   }
 
   private send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {
@@ -521,7 +540,11 @@ export class WebServer {
     const from = q.time && Number(q.time) > 0 ? Number(q.time) : t;
     // endTime is a duration in minutes, as enigma2's EPG lookup takes it.
     const minutes = q.endTime && Number(q.endTime) > 0 ? Number(q.endTime) : 6 * 60;
-    const events = channelEvents(ch, from, 48).filter((e) => e.begin_timestamp < from + minutes * 60);
+    // Enough slots to fill the window (a week of 30-minute slots is 336), bounded as a box's EIT is.
+    const count = Math.min(Math.ceil((minutes * 60) / SIM_EPG_SLOT_S) + 1, SIM_EPG_MAX_EVENTS);
+    const events = channelEvents(ch, from, count).filter((e) => e.begin_timestamp < from + minutes * 60);
+    // A channel without EPG is answered with one "N/A" placeholder, as a real box does.
+    if (events.length === 0) return { events: [escapeEvent(emptyEvent(ch.ref, ''))], result: true };
     return { events: events.map(escapeEvent), result: true };
   }
 

@@ -1,9 +1,12 @@
 /**
  * HLS for Apple devices, which cannot play a progressive TS stream. An HLS session is a local
  * client of the channel's TS session (same upstream, same AAC encode, so no second tuner) whose
- * bytes an in-memory segmenter cuts into 2 s segments at keyframes: no ffmpeg, no temporary files.
- * HLS players poll instead of holding a connection, so a session ends after it has had no request
- * for a while.
+ * bytes an in-memory segmenter cuts into 2 s segments at keyframes (radio: at audio frames every
+ * 2 s): no temporary files. Apple devices play only H.264 over HLS, so the session reads the PMT
+ * of the stream it receives first: MPEG-2 video is refused with 415 and a sentence saying what to
+ * do, or, with proxy.hls.transcodeVideo, encoded to H.264 by an ffmpeg the session owns
+ * (hls-video.ts). HLS players poll instead of holding a connection, so a session ends after it
+ * has had no request for a while.
  *
  * Routes served here: /hls/<ref>/index.m3u8 (master), /hls/<ref>/media.m3u8, /hls/<ref>/segNNNNN.ts.
  */
@@ -11,15 +14,19 @@ import { readdir, rm } from 'node:fs/promises';
 import { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '../logger';
+import type { HlsConfig } from '../config/types';
+import { Logger, sentences } from '../logger';
 import { channelId, ServiceRef } from '../receiver/service-ref';
-import { HLS_MEDIA_PLAYLIST, HLS_READY_TIMEOUT_MS } from '../settings';
+import { HLS_MEDIA_PLAYLIST, HLS_PMT_WAIT_MAX_BYTES, HLS_READY_TIMEOUT_MS, HLS_REFUSAL_MEMORY_MS } from '../settings';
 import { ClientSink } from './client-sink';
+import { SpawnFfmpeg } from './ffmpeg-process';
 import { text } from './http-reply';
 import { masterPlaylist, segmentCodecs } from './hls-playlist';
 import { HlsSegmenter, mediaPlaylist } from './hls-segmenter';
+import { HlsVideoEncoder } from './hls-video';
 import { StreamClient } from './stream-client';
 import { StreamError } from './stream-error';
+import { TsInspector } from './ts-inspector';
 
 const SEGMENT_NAME = /^seg\d{5}\.ts$/;
 
@@ -49,11 +56,46 @@ export interface HlsOptions {
   /** Attaches a local client to the channel's TS session (starting it when needed). */
   join: (ref: ServiceRef, sink: ClientSink, peer: string) => StreamClient | StreamError;
   channelName: (ref: ServiceRef) => string;
+  /** proxy.hls; the defaults (redirect on, no video encode, libx264) when not given. */
+  config?: HlsConfig;
+  /** ffmpeg for the MPEG-2 → H.264 encode; '' = none installed; 'ffmpeg' (from PATH) when not given. */
+  ffmpegPath?: string;
+  /** For tests: the encode's ffmpeg replaced by a fake. */
+  spawnFfmpeg?: SpawnFfmpeg;
 }
+
+const DEFAULT_CONFIG: HlsConfig = { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' };
+
+/**
+ * A channel HLS cannot serve to Apple devices as it is: 415 Unsupported Media Type, with the
+ * sentence saying why and what to do.
+ */
+export class HlsUnsupported extends StreamError {
+  constructor(message: string) {
+    super('invalid', message);
+  }
+
+  override get httpStatus(): number {
+    return 415;
+  }
+}
+
+/** What the session does with the TS it receives, decided once from its first PMT. */
+type Route = 'undecided' | 'segment' | 'encode';
 
 class HlsSession {
   readonly segmenter = new HlsSegmenter();
   private failure: StreamError | undefined;
+  /** Everything the session owns (the video encode's ffmpeg) ends with this. */
+  private readonly lifetime = new AbortController();
+  private route: Route = 'undecided';
+  /** Reads the received TS until its PMT is known (only then is copy or encode decided). */
+  private probe: TsInspector | undefined;
+  /** What arrived before the PMT did (normally nothing: the TS session sends PAT and PMT first). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private encoder: HlsVideoEncoder | undefined;
+  private stopping: Promise<void> | undefined;
   private readonly idleTimer: NodeJS.Timeout;
   private client: StreamClient | undefined;
   /** Requests being answered: a player waiting for the first segment is not idle. */
@@ -109,6 +151,12 @@ class HlsSession {
     });
   }
 
+  /** The video encode's ffmpeg, while one runs. */
+  get ffmpegPids(): number[] {
+    const pid = this.encoder?.pid;
+    return pid === undefined ? [] : [pid];
+  }
+
   masterPlaylist(query: string): string {
     const first = this.segmenter.listed[0];
     if (first) this.codecs ??= segmentCodecs(first.data).codecs;
@@ -116,13 +164,23 @@ class HlsSession {
     return masterPlaylist(bandwidth, this.codecs ?? [], `${HLS_MEDIA_PLAYLIST}${query}`);
   }
 
-  stop(): void {
-    if (this.stopped) return;
+  /** Ends the session and everything it owns; resolves once its ffmpeg (if any) has exited. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
     this.stopped = true;
     clearTimeout(this.idleTimer);
+    this.lifetime.abort();
+    // Set before onStop, which may ask for it.
+    this.stopping = this.encoder?.stop() ?? Promise.resolve();
     this.client?.end();
     this.wakeWaiters();
     this.onStop();
+    return this.stopping;
+  }
+
+  /** The failure that ended the session, if one did. */
+  get failedWith(): StreamError | undefined {
+    return this.failure;
   }
 
   private wakeWaiters(): void {
@@ -131,9 +189,78 @@ class HlsSession {
     for (const wake of waiters) wake();
   }
 
-  private fail(error: StreamError): void {
+  /** Ends the session with `error`; `log` for failures of HLS's own (the TS session logs its own). */
+  private fail(error: StreamError, log = false): void {
+    if (this.stopped) return;
     this.failure ??= error;
-    this.stop();
+    if (log) this.options.log.warn(sentences(`Stopped HLS for ${this.channelName}: ${error.message}`));
+    void this.stop();
+  }
+
+  /** Bytes from the TS session: held until the PMT is known, then segmented or encoded first. */
+  private receive(data: Buffer): void {
+    if (this.stopped) return;
+    if (this.route === 'segment') return this.segment(data);
+    if (this.route === 'encode') return this.encoder?.write(data);
+    // The channel's own program, as the TS session follows it (the first one when the PAT lacks it).
+    this.probe ??= new TsInspector(this.ref.sid);
+    this.probe.push(data);
+    this.held.push(data);
+    this.heldBytes += data.length;
+    const pmt = this.probe.pmt;
+    if (!pmt) {
+      if (this.heldBytes > HLS_PMT_WAIT_MAX_BYTES) this.fail(new StreamError('upstream', `the stream of ${this.channelName} carries no program table (PMT) HLS could start from`), true);
+      return;
+    }
+    const held = Buffer.concat(this.held);
+    this.held = [];
+    this.heldBytes = 0;
+    this.probe = undefined;
+    const video = pmt.streams.find((s) => s.kind === 'video');
+    if (video?.codec !== 'mpeg2video' && video?.codec !== 'mpeg1video') {
+      this.route = 'segment';
+      return this.segment(held);
+    }
+    if (!this.startEncoder(pmt.program, video.codec === 'mpeg1video' ? 'MPEG-1' : 'MPEG-2')) return;
+    this.route = 'encode';
+    this.encoder!.write(held);
+  }
+
+  /**
+   * MPEG-2 (or MPEG-1) video, which Apple devices do not play over HLS: refused unless
+   * proxy.hls.transcodeVideo is on, then encoded to H.264. False when the session failed instead.
+   */
+  private startEncoder(program: number, codec: string): boolean {
+    const config = this.options.config ?? DEFAULT_CONFIG;
+    const ffmpegPath = this.options.ffmpegPath ?? 'ffmpeg';
+    const direct = `/${this.ref.ref}`;
+    if (!config.transcodeVideo) {
+      this.fail(new HlsUnsupported(`${this.channelName} sends ${codec} video, and Apple devices play only H.264 over HLS: turn on proxy.hls.transcodeVideo (XG2G_HLS_TRANSCODE_VIDEO=true) to have it converted, or play ${direct} in VLC`), true);
+      return false;
+    }
+    if (ffmpegPath === '') {
+      this.fail(new StreamError('ffmpeg', `${this.channelName} sends ${codec} video, which needs ffmpeg to become H.264 for HLS, and ffmpeg is not installed: install ffmpeg (e.g. "apt install ffmpeg") or set proxy.ffmpegPath`), true);
+      return false;
+    }
+    this.options.log.info(`Encoding the ${codec} video of ${this.channelName} to H.264 (${config.videoEncoder}) for HLS.`);
+    this.encoder = new HlsVideoEncoder({
+      ffmpegPath,
+      encoder: config.videoEncoder,
+      program,
+      label: this.channelName,
+      log: this.options.log,
+      signal: this.lifetime.signal,
+      spawn: this.options.spawnFfmpeg,
+      onOutput: (chunk) => this.segment(chunk),
+      onFailure: (error) => this.fail(error, true),
+    });
+    return true;
+  }
+
+  private segment(data: Buffer): void {
+    if (this.stopped) return;
+    this.segmenter.push(data);
+    if (this.waiters.length > 0 && this.segmenter.listed.length > 0) this.wakeWaiters();
   }
 
   private onIdle(): void {
@@ -142,10 +269,10 @@ class HlsSession {
       return;
     }
     this.options.log.info(`Stopped HLS for ${this.channelName}: no player asked for it for ${this.options.idleMs / 1000} s.`);
-    this.stop();
+    void this.stop();
   }
 
-  /** The TS session's bytes go straight into the segmenter; nothing queues. */
+  /** The TS session's bytes go straight to receive() (segmenter or encoder); nothing queues here. */
   private sink(): ClientSink {
     let begun = false;
     const closeListeners: Array<() => void> = [];
@@ -162,8 +289,7 @@ class HlsSession {
       },
       write: (data) => {
         begun = true;
-        this.segmenter.push(data);
-        if (this.waiters.length > 0 && this.segmenter.listed.length > 0) this.wakeWaiters();
+        this.receive(data);
       },
       end: (error) => {
         close();
@@ -177,11 +303,25 @@ class HlsSession {
 
 export class HlsManager {
   private readonly sessions = new Map<string, HlsSession>();
+  /** Sessions that stopped but whose ffmpeg may still be exiting: stopAll waits for them too. */
+  private readonly exiting = new Set<Promise<void>>();
+  /** Channels refused with 415 lately, answered again without tuning (players retry). */
+  private readonly refused = new Map<string, { error: StreamError; until: number }>();
 
   constructor(private readonly options: HlsOptions) {}
 
   get count(): number {
     return this.sessions.size;
+  }
+
+  /** proxy.hls.appleRedirect: whether the TS route sends Apple players here. */
+  get appleRedirect(): boolean {
+    return (this.options.config ?? DEFAULT_CONFIG).appleRedirect;
+  }
+
+  /** Process ids of the running HLS sessions' ffmpeg (the MPEG-2 → H.264 encodes). */
+  ffmpegPids(): number[] {
+    return [...this.sessions.values()].flatMap((s) => s.ffmpegPids);
   }
 
   /** The running HLS sessions, for status output and tests. */
@@ -200,8 +340,15 @@ export class HlsManager {
       if (file !== 'index.m3u8' && file !== HLS_MEDIA_PLAYLIST) return notFound(response);
       // HEAD tunes nothing, as for the TS route.
       if (head) return send(response, 'application/vnd.apple.mpegurl', Buffer.alloc(0), true);
+      const refusal = this.refused.get(id);
+      if (refusal && refusal.until > Date.now()) return text(response, refusal.error.httpStatus, refusal.error.message);
+      this.refused.delete(id);
       const created: HlsSession = new HlsSession(ref, this.options, () => {
         if (this.sessions.get(id) === created) this.sessions.delete(id);
+        if (created.failedWith instanceof HlsUnsupported) this.refused.set(id, { error: created.failedWith, until: Date.now() + HLS_REFUSAL_MEMORY_MS });
+        const exit = created.stop();
+        this.exiting.add(exit);
+        void exit.finally(() => this.exiting.delete(exit));
       });
       // A session that cannot join (the tuner limit) stops at once and removes itself again.
       this.sessions.set(id, created);
@@ -224,8 +371,9 @@ export class HlsManager {
     });
   }
 
+  /** Stops every session; resolves once every ffmpeg they started has exited. */
   async stopAll(): Promise<void> {
-    for (const session of [...this.sessions.values()]) session.stop();
+    await Promise.all([...[...this.sessions.values()].map((s) => s.stop()), ...this.exiting]);
   }
 }
 

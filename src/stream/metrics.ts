@@ -8,12 +8,15 @@
  */
 import type { Counter, Gauge, Registry } from 'prom-client';
 import type { Session } from './session';
+import type { HlsManager } from './hls';
 import type { SessionManager } from './sessions';
 import type { StreamError } from './stream-error';
 
 export interface MetricsSource {
   receiver: string;
   sessions: SessionManager;
+  /** HLS sessions, for the video encoders of MPEG-2 channels (proxy.hls.transcodeVideo). */
+  hls?: Pick<HlsManager, 'ffmpegPids'>;
 }
 
 export interface MetricsText {
@@ -109,7 +112,8 @@ export class ProxyMetrics {
     new prom.Gauge({
       name: 'xg2g_ffmpeg_processes', help: 'ffmpeg processes running for the proxy.', registers,
       collect(this: Gauge) {
-        this.set(sources.reduce((n, { sessions }) => n + sessions.list().reduce((m, s) => m + s.ffmpegPids.length, 0), 0));
+        const perReceiver = ({ sessions, hls }: MetricsSource): number => sessions.list().reduce((m, s) => m + s.ffmpegPids.length, 0) + (hls?.ffmpegPids().length ?? 0);
+        this.set(sources.reduce((n, source) => n + perReceiver(source), 0));
       },
     });
     return registry;

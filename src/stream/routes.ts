@@ -1,27 +1,41 @@
 /**
  * The proxy's HTTP routes, one handler served on both the proxy and the API listener:
  *   GET|HEAD /<service ref>   the channel as MPEG-TS (AAC audio where needed)
- *   GET /hls/<ref>/index.m3u8  the channel as HLS, for Apple devices
+ *   GET /hls/<ref>/index.m3u8  the channel as HLS, for Apple devices (which /<ref> redirects there)
  *   GET /playlist.m3u          every channel, for VLC and IPTV apps
+ *   GET /xmltv.xml[.gz]        the programme guide (guide-route.ts)
+ *   GET /picon/<ref>.png       the channel's logo (picon-route.ts)
+ *   GET /discover.json, /lineup.json, /lineup_status.json, /device.xml, POST /lineup.post
+ *                              HDHomeRun emulation when hdhr.enabled (hdhr-route.ts)
  *   GET /api/status            sessions and receivers as JSON
  *   GET /metrics               Prometheus text format
  *   GET /healthz               liveness
- *   GET /                      a short index page
+ *   GET /                      the web page: channels, player, active streams (web-route.ts)
+ *   GET /api/channels          channels by bouquet with URLs and what is on now (web-route.ts)
+ *   GET /assets/<file>         the web page's script, stylesheet and hls.js (web-route.ts)
  * Anything that is not a valid, playable service reference is answered 400 before any upstream
  * request is made. The handler never throws.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '../logger';
-import { isPlayable, parseServiceRef, ServiceRef, ServiceRefError, tryParseServiceRef } from '../receiver/service-ref';
+import type { ServiceRef } from '../receiver/service-ref';
 import { REQUEST_PATH_MAX_LENGTH } from '../settings';
+import { hlsLocation, redirectsToHls } from './apple';
 import { httpSink } from './client-sink';
 import { isHlsFile } from './hls';
 import type { ProxyMetrics } from './metrics';
+import { servePicon } from './picon-route';
+import { GUIDE_PATHS, serveGuide } from './guide-route';
+import { HDHR_POST_PATH, isHdhrPath, serveHdhr } from './hdhr-route';
+import { listedChannels } from './listed-channels';
+import { pathRefs } from './path-ref';
 import { buildPlaylist } from './playlist';
 import { ProxyContext, ProxyReceiver } from './proxy-types';
 import { buildStatus } from './status';
-import { html, json, text } from './http-reply';
+import { serveAsset, serveChannels, servePage } from './web-route';
+import { baseUrl } from './base-url';
+import { json, text } from './http-reply';
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -42,7 +56,7 @@ async function handle(context: ProxyContext, metrics: ProxyMetrics, request: Inc
   const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
   const query = new URLSearchParams(queryAt < 0 ? '' : rawUrl.slice(queryAt + 1));
 
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
+  if (request.method !== 'GET' && request.method !== 'HEAD' && !(request.method === 'POST' && path === HDHR_POST_PATH)) {
     response.setHeader('Allow', 'GET, HEAD');
     return text(response, 405, 'only GET and HEAD are supported');
   }
@@ -57,7 +71,9 @@ async function handle(context: ProxyContext, metrics: ProxyMetrics, request: Inc
 
   switch (path) {
     case '/':
-      return html(response, indexPage(context, tokenQuery));
+      return servePage(context, request, response, tokenQuery);
+    case '/api/channels':
+      return serveChannels(context, request, response, tokenQuery);
     case '/api/status':
       return json(response, 200, buildStatus(context));
     case '/metrics': {
@@ -66,14 +82,17 @@ async function handle(context: ProxyContext, metrics: ProxyMetrics, request: Inc
       return void response.end(body);
     }
     case '/playlist.m3u': {
-      const channels = context.receivers.flatMap((r) => r.channels().all);
-      const body = buildPlaylist(baseUrl(context, request), channels, tokenQuery);
+      const body = buildPlaylist(baseUrl(context, request), listedChannels(context.receivers), tokenQuery, { guide: context.guide !== undefined });
       response.writeHead(200, { 'Content-Type': 'audio/x-mpegurl; charset=utf-8', 'Content-Disposition': 'inline; filename="xg2g.m3u"' });
       return void response.end(request.method === 'HEAD' ? undefined : body);
     }
     default:
+      if (path.startsWith('/assets/')) return serveAsset(request, response, path);
+      if (path.startsWith('/picon/')) return servePicon(context, request, response, path);
+      if (GUIDE_PATHS.includes(path)) return serveGuide(context, request, response, path, tokenQuery);
+      if (isHdhrPath(path)) return serveHdhr(context, request, response, path, query, tokenQuery);
       if (path.startsWith('/hls/')) return hls(context, request, response, path, tokenQuery);
-      return stream(context, request, response, path);
+      return stream(context, request, response, path, query, tokenQuery);
   }
 }
 
@@ -87,33 +106,15 @@ async function hls(context: ProxyContext, request: IncomingMessage, response: Se
   await target.receiver.hls.serve(target.ref, file, request.method === 'HEAD', response, tokenQuery);
 }
 
-/** The playable service reference in a (percent-encoded) path part; answers 400 itself when there is none. */
-function channelRef(response: ServerResponse, encoded: string): ServiceRef | undefined {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(encoded);
-  } catch {
-    text(response, 400, 'the path is not valid percent-encoding');
-    return undefined;
-  }
-  let ref: ServiceRef;
-  try {
-    ref = parseServiceRef(decoded);
-  } catch (error) {
-    text(response, 400, `not a channel: ${error instanceof ServiceRefError ? error.message : 'invalid'}`);
-    return undefined;
-  }
-  if (!isPlayable(ref)) {
-    text(response, 400, 'not a channel: markers, hidden entries and bouquets cannot be streamed');
-    return undefined;
-  }
-  return ref;
-}
-
-function stream(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string): void {
+function stream(context: ProxyContext, request: IncomingMessage, response: ServerResponse, path: string, query: URLSearchParams, tokenQuery: string): void {
   const target = channelTarget(context, response, path.slice(1));
   if (!target) return;
   const { receiver, ref } = target;
+  // Apple players cannot play a TS stream: they get the channel's HLS (apple.ts; ?direct=1 opts out).
+  if (request.method === 'GET' && receiver.hls.appleRedirect && redirectsToHls(request.headers['user-agent'], query)) {
+    response.writeHead(302, { Location: hlsLocation(ref.ref, tokenQuery), 'Cache-Control': 'no-store', 'Content-Length': 0 });
+    return void response.end();
+  }
   if (request.method === 'HEAD') {
     response.writeHead(200, { 'Content-Type': 'video/mp2t', 'Cache-Control': 'no-cache, no-store' });
     return void response.end();
@@ -133,13 +134,12 @@ function stream(context: ProxyContext, request: IncomingMessage, response: Serve
  * a channel of the configured bouquets, spelled exactly as the box stores it.
  */
 function channelTarget(context: ProxyContext, response: ServerResponse, encoded: string): { receiver: ProxyReceiver; ref: ServiceRef } | undefined {
-  const ref = channelRef(response, encoded);
-  if (!ref) return undefined;
-  // An IPTV ref may also arrive as the box writes it, its `%3a` not encoded again.
-  const raw = tryParseServiceRef(encoded);
-  for (const candidate of raw && raw.path !== '' ? [ref, raw] : [ref]) {
+  const refs = pathRefs(response, encoded, 'cannot be streamed');
+  if (!refs) return undefined;
+  const [ref] = refs;
+  for (const candidate of refs) {
     for (const receiver of context.receivers) {
-      const channel = receiver.channels().byRef(candidate);
+      const channel = receiver.channels().exact(candidate);
       if (channel) return { receiver, ref: channel.ref };
     }
   }
@@ -164,30 +164,6 @@ function hasToken(request: IncomingMessage, query: URLSearchParams, token: strin
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
-}
-
-/** The configured public URL, else the address the client used (when it is a plain host[:port]). */
-function baseUrl(context: ProxyContext, request: IncomingMessage): string {
-  if (context.publicUrl) return context.publicUrl.replace(/\/+$/, '');
-  const host = request.headers.host ?? '';
-  if (/^[A-Za-z0-9.-]+(:\d+)?$/.test(host) || /^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host)) return `http://${host}`;
-  const local = request.socket.localAddress ?? '127.0.0.1';
-  return `http://${local.includes(':') ? `[${local}]` : local}:${request.socket.localPort}`;
-}
-
-function indexPage(context: ProxyContext, query: string): string {
-  const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const items = context.receivers
-    .flatMap((r) => r.channels().all)
-    .map((c) => `<li><a href="/${encodeURIComponent(c.ref.ref)}${escape(query)}">${escape(c.name)}</a> · <a href="/hls/${encodeURIComponent(c.ref.ref)}/index.m3u8${escape(query)}">HLS</a></li>`)
-    .join('\n');
-  return `<!doctype html><meta charset="utf-8"><title>xg2g</title>
-<h1>xg2g ${escape(context.version)}</h1>
-<p><a href="/playlist.m3u${escape(query)}">playlist.m3u</a> (open in VLC) · <a href="/api/status${escape(query)}">status</a> · <a href="/metrics${escape(query)}">metrics</a></p>
-<ul>
-${items}
-</ul>
-`;
 }
 
 /** A request path for a log line: bounded, and without the query (it may carry the token). */

@@ -24,7 +24,7 @@ import { Alarm, Clock, systemClock } from '../clock';
 import type { AudioEngine } from '../config/types';
 import { Logger, sentences } from '../logger';
 import { Backoff } from '../retry';
-import { ServiceRef } from '../receiver/service-ref';
+import type { Channel } from '../receiver/channels';
 import {
   BITRATE_WINDOW_MS, GOP_CACHE_MAX_BYTES, SESSION_LINGER_MS, STREAM_FIRST_OUTPUT_TIMEOUT_MS, UPSTREAM_FIRST_DATA_TIMEOUT_MS,
   UPSTREAM_HEALTHY_RESET_MS, UPSTREAM_RECONNECT_ATTEMPTS, UPSTREAM_RECONNECT_DELAY_MS, UPSTREAM_STALL_TIMEOUT_MS,
@@ -45,13 +45,11 @@ export type SessionState = 'starting' | 'running' | 'stopped';
 /** The state machine's own states; `state` is what status and MQTT show. */
 export type SessionPhase = 'connecting' | 'streaming' | 'waiting' | 'stopped';
 
-export interface SessionChannel {
-  ref: ServiceRef;
-  /** Mutable: a session started before the channel list loaded gets its name later. */
-  name: string;
-  /** Short stable id (channelId). */
-  id: string;
-}
+/**
+ * The channel a session streams: the model's reference, name and id (a session may also stream a
+ * reference outside the configured bouquets). The name is set again once the channel list loads.
+ */
+export type SessionChannel = Pick<Channel, 'ref' | 'name' | 'id'>;
 
 export interface UpstreamTarget {
   url: URL;

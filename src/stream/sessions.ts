@@ -47,7 +47,8 @@ export class SessionManager extends EventEmitter {
       const active = this.list().length;
       if (active >= limit) {
         const names = this.list().map((s) => s.channel.name).join(', ');
-        return new StreamError('limit', `all ${limit} tuners are in use (${names}); the limit is proxy.maxSessions`);
+        const inUse = limit === 1 ? 'the only tuner is in use' : `all ${limit} tuners are in use`;
+        return new StreamError('limit', `${inUse} (${names}); the limit is proxy.maxSessions`);
       }
       session = this.startSession(ref);
     }

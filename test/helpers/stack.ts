@@ -97,11 +97,11 @@ export interface Fetched {
  * GETs a URL and collects the body until `bytes` arrived, the server ended it, or `timeoutMs`
  * passed; then closes the connection (a client going away, as players do).
  */
-export function fetchBytes(url: string, bytes = Infinity, timeoutMs = 15_000, method = 'GET'): Promise<Fetched> {
+export function fetchBytes(url: string, bytes = Infinity, timeoutMs = 15_000, method = 'GET', headers: http.OutgoingHttpHeaders = {}): Promise<Fetched> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const request = http.request(url, { method, agent: false }, (response) => {
+    const request = http.request(url, { method, agent: false, headers }, (response) => {
       const done = (): void => {
         clearTimeout(timer);
         request.destroy();

@@ -96,11 +96,13 @@ describe('config.schema.json against the validator', () => {
     const block = {
       platform: 'XG2G', name: 'xg2g', receivers: [receiver],
       proxy: { enabled: true, listen: ':18000', publicUrl: 'http://192.168.1.10:18000', maxSessions: 2, maxClients: 10, token: 'abc',
-        audio: { mode: 'auto', engine: 'splice', codec: 'aac', bitrate: '192k', channels: 2 }, ffmpegPath: '/usr/bin/ffmpeg' },
+        audio: { mode: 'auto', engine: 'splice', codec: 'aac', bitrate: '192k', channels: 2 }, ffmpegPath: '/usr/bin/ffmpeg',
+        hls: { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' } },
       api: { listen: ':18080' },
       mqtt: { enabled: false, url: 'mqtt://127.0.0.1:1883', username: 'u', password: 'p', clientId: 'xg2g', prefix: 'xg2g', discovery: true,
         discoveryPrefix: 'homeassistant', embeddedBroker: { enabled: false, port: 1883 } },
-      epg: { enabled: true },
+      epg: { enabled: true, days: 7, refreshHours: 6 },
+      hdhr: { enabled: false, friendlyName: 'xg2g', discovery: true },
     };
     // Every schema field is set in the block above, so a missing one here is a field nobody tested.
     const set = (path: string): boolean => path.split('.').reduce<unknown>((node, key) => {

@@ -11,6 +11,7 @@ interface Answer {
   message?: string;
   device?: { brand: string; model: string; tuners: number };
   bouquets?: string[];
+  radio?: string[];
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { readBouquets } = require('../../homebridge-ui/receiver-check.js') as {
@@ -34,10 +35,11 @@ function expectOneSentence(message: string | undefined): void {
   expect(message!.slice(0, -1)).not.toMatch(/\.\s/);
 }
 
-it('lists the TV bouquets of a reachable receiver', async () => {
+it('lists the TV and radio bouquets of a reachable receiver', async () => {
   const answer = await readBouquets({ host: web.hostname, port: web.port, username: 'root', password: PASSWORD }, OpenWebIfClient);
   expect(answer.ok).toBe(true);
   expect(answer.bouquets).toEqual(expect.arrayContaining(['Favourites (TV)', 'Sport (TV)']));
+  expect(answer.radio).toEqual(['Favourites (Radio)']);
   expect(answer.device?.model).toBeTruthy();
   expect(answer.device?.tuners).toBeGreaterThan(0);
 });

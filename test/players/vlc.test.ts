@@ -50,7 +50,7 @@ it('records 5 s of a spliced channel in which ffprobe finds H.264 and AAC', asyn
   const file = join(dir, 'recording.ts');
   const url = streamUrl(stack, DAS_ERSTE_HD);
   const seen: Array<string | null> = [];
-  const watch = setInterval(() => seen.push(stack.app.receivers[0].sessions.list()[0]?.status().engine ?? null), 200);
+  const watch = setInterval(() => seen.push(stack.app.streams[0].sessions.list()[0]?.status().engine ?? null), 200);
   const { code, output } = await cvlc(['-I', 'dummy', '--run-time', '5', '--play-and-exit', url,
     '--sout', `#std{access=file,mux=ts,dst=${file}}`, 'vlc://quit'], dir);
   clearInterval(watch);

@@ -85,7 +85,7 @@ it('stops on SIGTERM with streams running, leaving no ffmpeg and no upstream', a
     const base = await served.url();
     viewers = [DAS_ERSTE_HD, ZDF_HD, SERVUS_AAC].map((ref) => new Viewer(`${base}/${ref}`));
     // Two AC-3 channels with two tracks each: four audio encoders; the AAC channel needs none.
-    await until(() => viewers.every((v) => v.bytes > 100_000) && served.ffmpegs().length === 4, 30_000, () =>
+    await until(() => viewers.every((v) => v.bytes > 100_000) && served.ffmpegs().length === 4, 60_000, () =>
       `three streams (bytes ${viewers.map((v) => `${v.status}:${v.bytes}`).join(', ')}; ffmpegs ${served.ffmpegs().length}; upstreams ${sim.activeStreams().length})\n${served.output.slice(-1500)}`);
     ffmpegs = served.ffmpegs();
   } finally {

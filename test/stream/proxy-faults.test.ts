@@ -34,7 +34,7 @@ it('answers 502 with a sentence when the ffmpeg remux produces nothing (AC-3 ann
   stack = await startStack({ receiver: { streamTarget: fake.url }, proxy: { audio: { engine: 'ffmpeg' } }, app: { streamTiming: { firstOutputMs: 3_000 } } });
   const pids: number[] = [];
   const watch = setInterval(() => {
-    const pid = stack?.app.receivers[0].sessions.list()[0]?.ffmpegPid;
+    const pid = stack?.app.streams[0].sessions.list()[0]?.ffmpegPid;
     if (pid && !pids.includes(pid)) pids.push(pid);
   }, 50);
   try {
@@ -45,7 +45,7 @@ it('answers 502 with a sentence when the ffmpeg remux produces nothing (AC-3 ann
     clearInterval(watch);
   }
   expect(pids.length).toBeGreaterThan(0);
-  await until(() => stack!.app.receivers[0].sessions.list().length === 0, 5_000, 'the session to end');
+  await until(() => stack!.app.streams[0].sessions.list().length === 0, 5_000, 'the session to end');
   await until(() => fake!.open === 0, 5_000, 'the upstream connection to close');
   await until(() => pids.every((pid) => !processAlive(pid)), 5_000, 'ffmpeg to exit');
   expect(stack.logs.filter((l) => l.includes('ffmpeg produced no output'))).toHaveLength(1);
@@ -66,7 +66,7 @@ it('gives up after three reconnects when a stream keeps stalling after a few sec
   const reconnects = stack.logs.filter((l) => /reconnecting to Das Erste HD \(\d of 3\)/.test(l));
   expect(reconnects).toHaveLength(3);
   expect(stack.logs.some((l) => /Stopped streaming Das Erste HD: .*stopped sending the stream/.test(l))).toBe(true);
-  await until(() => stack!.app.receivers[0].sessions.list().length === 0 && fake!.open === 0, 5_000, 'the session to end');
+  await until(() => stack!.app.streams[0].sessions.list().length === 0 && fake!.open === 0, 5_000, 'the session to end');
 });
 
 it('rides out a receiver burst of 8 MB at the start of a transcoded channel', async () => {
@@ -86,7 +86,7 @@ it('replaces an audio encoder that stops producing output (SIGSTOP) without reco
   const request = http.get(streamUrl(stack, DAS_ERSTE_HD), (response) => response.on('data', (chunk: Buffer) => void (bytes += chunk.length)));
   request.on('error', () => undefined);
   try {
-    const session = (): Session | undefined => stack!.app.receivers[0].sessions.list()[0];
+    const session = (): Session | undefined => stack!.app.streams[0].sessions.list()[0];
     await until(() => session()?.ffmpegPids.length === 2 && bytes > 100_000, 15_000, 'the stream');
     const [stopped, other] = session()!.ffmpegPids;
     process.kill(stopped, 'SIGSTOP');
@@ -108,7 +108,7 @@ it('replaces a remuxing ffmpeg that stops producing output (SIGSTOP) while the v
   const request = http.get(streamUrl(stack, DAS_ERSTE_HD), (response) => response.on('data', (chunk: Buffer) => void (bytes += chunk.length)));
   request.on('error', () => undefined);
   try {
-    const session = (): Session | undefined => stack!.app.receivers[0].sessions.list()[0];
+    const session = (): Session | undefined => stack!.app.streams[0].sessions.list()[0];
     await until(() => session()?.ffmpegPid !== undefined && bytes > 100_000, 15_000, 'the stream');
     const stopped = session()!.ffmpegPid!;
     process.kill(stopped, 'SIGSTOP');

@@ -43,7 +43,7 @@ describe('HLS', () => {
 
   it('ends the HLS session, the channel\'s ffmpeg and the tuner once players stop asking', async () => {
     await fetchBytes(hlsUrl('index.m3u8'), Infinity, 20_000);
-    const receiver = stack.app.receivers[0];
+    const receiver = stack.app.streams[0];
     expect(receiver.hls.count).toBe(1);
     const session = receiver.sessions.list()[0];
     const pid = session.ffmpegPid!;
@@ -85,11 +85,11 @@ it('answers HLS at the tuner limit with 503 at once, keeping no HLS session for 
   const stack = await startStack({ proxy: { maxSessions: 1 } });
   try {
     const holding = fetchBytes(`${stack.url}/${DAS_ERSTE_HD}`, 300_000, 20_000);
-    await until(() => stack.app.receivers[0].sessions.list().length === 1, 10_000, 'the first channel');
+    await until(() => stack.app.streams[0].sessions.list().length === 1, 10_000, 'the first channel');
     const hls = await fetchBytes(`${stack.url}/hls/${ZDF_HD}/index.m3u8`, Infinity, 10_000);
     expect(hls.status).toBe(503);
-    expect(hls.body.toString()).toMatch(/all 1 tuners are in use/);
-    expect(stack.app.receivers[0].hls.count).toBe(0);
+    expect(hls.body.toString()).toMatch(/the only tuner is in use/);
+    expect(stack.app.streams[0].hls.count).toBe(0);
     await holding;
   } finally {
     await stack.stop();

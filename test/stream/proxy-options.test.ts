@@ -8,8 +8,8 @@ describe('proxy options', () => {
     const stack = await startStack({ proxy: { audio: { mode: 'never' } } });
     try {
       const reading = fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 500_000);
-      await until(() => !!stack.app.receivers[0].sessions.list()[0]?.mode, 15_000, 'the mode');
-      const session = stack.app.receivers[0].sessions.list()[0];
+      await until(() => !!stack.app.streams[0].sessions.list()[0]?.mode, 15_000, 'the mode');
+      const session = stack.app.streams[0].sessions.list()[0];
       expect(session.mode).toBe('passthrough');
       expect(session.ffmpegPid).toBeUndefined();
       const fetched = await reading;
@@ -25,8 +25,8 @@ describe('proxy options', () => {
     const stack = await startStack({ proxy: { audio: { mode: 'always', bitrate: '96k' } } });
     try {
       const reading = fetchBytes(streamUrl(stack, SERVUS_AAC), 400_000);
-      await until(() => !!stack.app.receivers[0].sessions.list()[0]?.mode, 15_000, 'the mode');
-      expect(stack.app.receivers[0].sessions.list()[0].mode).toBe('transcode');
+      await until(() => !!stack.app.streams[0].sessions.list()[0]?.mode, 15_000, 'the mode');
+      expect(stack.app.streams[0].sessions.list()[0].mode).toBe('transcode');
       const audio = (await probe((await reading).body)).filter((s) => s.codec_type === 'audio');
       expect(audio).toHaveLength(1);
       expect(Number(audio[0].bit_rate)).toBeLessThan(120_000);
@@ -39,7 +39,7 @@ describe('proxy options', () => {
     const stack = await startStack({ proxy: { maxClients: 2 } });
     try {
       const viewers = [fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 150_000), fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 150_000)];
-      await until(() => stack.app.receivers[0].sessions.list()[0]?.clientCount === 2, 10_000, 'two viewers');
+      await until(() => stack.app.streams[0].sessions.list()[0]?.clientCount === 2, 10_000, 'two viewers');
       const third = await fetchBytes(streamUrl(stack, DAS_ERSTE_HD));
       expect(third.status).toBe(503);
       expect(third.body.toString()).toMatch(/already has 2 clients.*proxy\.maxClients/);

@@ -56,7 +56,7 @@ describe('proxy remux', () => {
     let sawSession = false;
     for (let i = 0; i < 100 && !sawSession; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      const session = stack.app.receivers[0].sessions.list().find((s) => s.channel.ref.ref === SERVUS_AAC);
+      const session = stack.app.streams[0].sessions.list().find((s) => s.channel.ref.ref === SERVUS_AAC);
       if (session?.mode) {
         sawSession = true;
         expect(session.mode).toBe('passthrough');

@@ -51,7 +51,7 @@ describe('routes', () => {
 
   it('reports sessions in /api/status and /metrics without any secret', async () => {
     const reading = fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 600_000);
-    await until(() => stack.app.receivers[0].sessions.list()[0]?.state === 'running', 15_000);
+    await until(() => stack.app.streams[0].sessions.list()[0]?.state === 'running', 15_000);
     const status = JSON.parse((await fetchBytes(`${stack.url}/api/status`)).body.toString());
     expect(status.receivers[0]).toMatchObject({ name: 'Test Box', reachable: true, tuners: 2 });
     expect(status.sessions).toHaveLength(1);
@@ -81,8 +81,9 @@ describe('routes', () => {
     const response = await fetchBytes(`${stack.url}/playlist.m3u`);
     expect(response.status).toBe(200);
     const text = response.body.toString();
-    expect(text.startsWith('#EXTM3U\n')).toBe(true);
-    expect(text).toContain(`,Das Erste HD\n${stack.url}/${DAS_ERSTE_HD}\n`);
+    // The guide's URL in the header; numbers in bouquet order, logos, ids the guide uses.
+    expect(text.startsWith(`#EXTM3U x-tvg-url="${stack.url}/xmltv.xml"\n`)).toBe(true);
+    expect(text).toContain(`#EXTINF:-1 tvg-id="283d-3fb-1-c00000.xg2g" tvg-chno="1" tvg-name="Das Erste HD" tvg-logo="${stack.url}/picon/${encodeURIComponent(DAS_ERSTE_HD)}.png" group-title="Favourites (TV)",Das Erste HD\n${stack.url}/${DAS_ERSTE_HD}\n`);
     expect(text).not.toContain('--- Deutsch ---');
     expect(text).not.toContain('sup3r-s3cret');
     const entries = text.split('\n').filter((l) => l.startsWith('#EXTINF')).length;
@@ -155,10 +156,11 @@ describe('token and backends', () => {
       const segment = await fetchBytes(new URL(segmentLink, `${stack.url}/hls/${SERVUS_AAC}/media.m3u8`).href);
       expect(segment.status).toBe(200);
       expect(segment.body[0]).toBe(0x47);
+      // The web page: every link and script but the in-page anchor carries the token.
       const index = (await fetchBytes(`${stack.url}/${q}`)).body.toString();
-      const links = [...index.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replace(/&#38;/g, '&'));
+      const links = [...index.matchAll(/(?:href|src)="?([^" >]+)/g)].map((m) => m[1].replace(/&#38;|&amp;/g, '&')).filter((l) => !l.startsWith('#'));
       expect(links.length).toBeGreaterThan(5);
-      for (const link of links) expect(link.endsWith(q)).toBe(true);
+      for (const link of links) expect(new URL(link, `${stack.url}/`).searchParams.get('token')).toBe(token);
     } finally {
       await stack.stop();
     }

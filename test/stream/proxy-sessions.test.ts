@@ -22,7 +22,7 @@ describe('fan-out', () => {
     stack.sim.clearRequests();
     const pids = new Set<number>();
     const sample = setInterval(() => {
-      for (const s of stack.app.receivers[0].sessions.list()) if (s.ffmpegPid) pids.add(s.ffmpegPid);
+      for (const s of stack.app.streams[0].sessions.list()) if (s.ffmpegPid) pids.add(s.ffmpegPid);
     }, 50);
     const results = await Promise.all(Array.from({ length: 10 }, () => fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 300_000)));
     clearInterval(sample);
@@ -36,7 +36,7 @@ describe('fan-out', () => {
 
   it('gives a joining client PAT, PMT and a keyframe within its first 64 KB', async () => {
     const first = fetchBytes(streamUrl(stack, ZDF_HD), 2_000_000, 20_000);
-    await until(() => (stack.app.receivers[0].sessions.list()[0]?.bytesOut ?? 0) > 600_000, 15_000, 'the session to run');
+    await until(() => (stack.app.streams[0].sessions.list()[0]?.bytesOut ?? 0) > 600_000, 15_000, 'the session to run');
     const joiner = await fetchBytes(streamUrl(stack, ZDF_HD), 64 * 1024);
     expect(joiner.status).toBe(200);
     const head = joiner.body.subarray(0, 64 * 1024);
@@ -55,8 +55,8 @@ describe('fan-out', () => {
     // The slow client: asks for the stream, then never reads (see slow-client.py for why Python).
     const slow = spawn('python3', [join(__dirname, '..', 'helpers', 'slow-client.py'), url.hostname, url.port, url.pathname, '60'], { stdio: 'ignore' });
     try {
-      await until(() => stack.app.receivers[0].sessions.list().some((s) => s.channel.ref.ref === ARTE_HD && s.state === 'running'), 15_000, 'the session');
-      const session = stack.app.receivers[0].sessions.list().find((s) => s.channel.ref.ref === ARTE_HD)!;
+      await until(() => stack.app.streams[0].sessions.list().some((s) => s.channel.ref.ref === ARTE_HD && s.state === 'running'), 15_000, 'the session');
+      const session = stack.app.streams[0].sessions.list().find((s) => s.channel.ref.ref === ARTE_HD)!;
       const fast = fetchBytes(url.href, Infinity, 40_000);
       await until(() => session.clientCount === 2, 5_000, 'the fast client');
       const outBefore = session.bytesOut;
@@ -80,15 +80,15 @@ describe('lifecycle and limits', () => {
     const stack = await startStack();
     try {
       const reading = fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 400_000);
-      await until(() => stack.app.receivers[0].sessions.list()[0]?.ffmpegPids.length === 2, 15_000, 'the encoders to start');
-      const session = stack.app.receivers[0].sessions.list()[0];
+      await until(() => stack.app.streams[0].sessions.list()[0]?.ffmpegPids.length === 2, 15_000, 'the encoders to start');
+      const session = stack.app.streams[0].sessions.list()[0];
       const pids = session.ffmpegPids;
       const stopped = new Promise<string>((resolve) => session.once('stopped', resolve));
       expect(stack.sim.activeStreams()).toHaveLength(1);
       await reading;
       expect(await stopped).toBe('idle');
       await until(() => pids.every((pid) => !processAlive(pid)) && stack.sim.activeStreams().length === 0, 10_000, 'ffmpeg and the upstream to end');
-      expect(stack.app.receivers[0].sessions.list()).toHaveLength(0);
+      expect(stack.app.streams[0].sessions.list()).toHaveLength(0);
     } finally {
       await stack.stop();
     }
@@ -98,8 +98,8 @@ describe('lifecycle and limits', () => {
     const stack = await startStack();
     try {
       const reading = fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 1_500_000, 30_000);
-      await until(() => (stack.app.receivers[0].sessions.list()[0]?.bytesOut ?? 0) > 300_000, 15_000, 'the stream');
-      const session = stack.app.receivers[0].sessions.list()[0];
+      await until(() => (stack.app.streams[0].sessions.list()[0]?.bytesOut ?? 0) > 300_000, 15_000, 'the stream');
+      const session = stack.app.streams[0].sessions.list()[0];
       // A GUI restart on the box ends every stream; the box is back at once.
       await fetchBytes(`${stack.sim.webUrl}/api/powerstate?newstate=3`);
       await until(() => session.restarts === 1, 10_000, 'a reconnect');
@@ -120,7 +120,7 @@ describe('lifecycle and limits', () => {
       await channelsLoaded(stack);
       const a = fetchBytes(streamUrl(stack, DAS_ERSTE_HD), 200_000);
       const b = fetchBytes(streamUrl(stack, ZDF_HD), 200_000);
-      await until(() => stack.app.receivers[0].sessions.list().length === 2, 5_000);
+      await until(() => stack.app.streams[0].sessions.list().length === 2, 5_000);
       const third = await fetchBytes(streamUrl(stack, ARTE_HD));
       expect(third.status).toBe(503);
       expect(third.body.toString()).toMatch(/all 2 tuners are in use.*proxy\.maxSessions/);

@@ -91,18 +91,20 @@ it('sets up a fresh install: one receiver on one tab, bouquets picked from the r
   await ui.field('password').fill(PASSWORD);
   const connected = await ui.loadBouquets();
   expect(connected.look).toBe('success');
-  expect(connected.text).toMatch(/^Connected to .+: 2 TV bouquets\./);
+  expect(connected.text).toMatch(/^Connected to .+: 2 TV bouquets and 1 radio bouquet\./);
   // The empty form was invalid (no address), and said so on the console: the check below can see errors.
   expect(ui.validationErrors()).toContain("/receivers/0 must have required property 'host'");
   ui.consoleErrors.length = 0; // from here on the config is complete and valid
   await ui.panel.getByLabel('Favourites (TV)').uncheck();
   await ui.panel.getByLabel('Sport (TV)').check();
+  await ui.panel.getByLabel('Favourites (Radio)').check();
   await ui.shot('03-bouquets-loaded');
   await ui.panel.locator('#xg2g-apply').click();
-  await ui.panel.locator('#xg2g-message', { hasText: 'Bouquets set to Sport (TV). Press Save to keep them.' }).waitFor();
+  await ui.panel.locator('#xg2g-message', { hasText: 'Bouquets set to Sport (TV), Favourites (Radio). Press Save to keep them.' }).waitFor();
   // The form is redrawn with the pick, on the same receiver tab.
-  const bouquetBox = ui.receiverTab().getByPlaceholder('Favourites (TV)');
-  await until(() => bouquetBox.inputValue(), (v) => v === 'Sport (TV)', 'the form to show the picked bouquet');
+  const bouquetBoxes = ui.receiverTab().getByPlaceholder('Favourites (TV)');
+  await until(() => bouquetBoxes.first().inputValue(), (v) => v === 'Sport (TV)', 'the form to show the picked bouquets');
+  expect(await bouquetBoxes.nth(1).inputValue()).toBe('Favourites (Radio)');
   expect(await ui.tabs()).toEqual(['Living Room', expect.stringMatching(/^Add /)]);
   await ui.formIsValid().waitFor();
   await ui.shot('04-bouquets-applied');
@@ -113,11 +115,12 @@ it('sets up a fresh install: one receiver on one tab, bouquets picked from the r
     name: 'xg2g',
     receivers: [{
       name: 'Living Room', host: '127.0.0.1', port: simPort, https: false, allowSelfSigned: false, username: 'root', password: PASSWORD,
-      bouquets: ['Sport (TV)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
+      bouquets: ['Sport (TV)', 'Favourites (Radio)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
     }],
-    proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 } },
+    proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 }, hls: { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' } },
     mqtt: { enabled: false, discovery: true, embeddedBroker: { enabled: false } },
     epg: { enabled: true },
+    hdhr: { enabled: false, discovery: true },
   });
   expect(loadConfigWithWarnings({ block: savedBlock(), env: {} }).warnings).toEqual([]);
   expect(ui.validationErrors()).toEqual([]);
@@ -132,9 +135,10 @@ const FORM_WRITTEN = {
     name: 'Living Room', host: '127.0.0.1', port: 8080, https: false, allowSelfSigned: false, username: 'root', password: 'pw',
     bouquets: ['Favourites (TV)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
   }],
-  proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 } },
+  proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 }, hls: { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' } },
   mqtt: { enabled: false, discovery: true, embeddedBroker: { enabled: false } },
   epg: { enabled: true },
+  hdhr: { enabled: false, discovery: true },
 };
 const HAND_WRITTEN = {
   platform: 'XG2G', name: 'Satellite',
@@ -146,13 +150,15 @@ const HAND_WRITTEN = {
   proxy: {
     enabled: true, listen: '127.0.0.1:18500', publicUrl: 'http://192.168.1.10:18500', maxSessions: 4, maxClients: 3, token: 'tok3n',
     audio: { mode: 'always', engine: 'ffmpeg', codec: 'aac', bitrate: '128k', channels: 6 }, ffmpegPath: '/usr/bin/ffmpeg',
+    hls: { appleRedirect: false, transcodeVideo: true, videoEncoder: 'h264_vaapi' },
   },
   api: { listen: '127.0.0.1:18501' },
   mqtt: {
     enabled: true, url: 'mqtt://192.168.1.5:1884', username: 'ha', password: 'mqtt-pw', clientId: 'xg2g-bedroom', prefix: 'tv/xg2g',
     discovery: false, discoveryPrefix: 'ha', embeddedBroker: { enabled: true, port: 1884 },
   },
-  epg: { enabled: false },
+  epg: { enabled: false, days: 3, refreshHours: 12 },
+  hdhr: { enabled: true, friendlyName: 'Bedroom tuner', discovery: false },
 };
 
 it.each([

@@ -1,7 +1,8 @@
 // The core's view of one receiver: a box that is down at start is picked up as soon as it answers.
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
-import { ReceiverRuntime } from '../../src/receiver-runtime';
+import { ChannelList } from '../../src/receiver/channels';
+import { Receiver } from '../../src/receiver/receiver';
 import { startSimulator } from '../../src/simulator';
 import { recordingLogger, until } from '../helpers/stack';
 
@@ -11,14 +12,11 @@ it('loads the channels as soon as a receiver that was down answers again', async
   const web = new URL(sim.webUrl);
   const config = loadConfig({ env: {}, block: { receivers: [{ name: 'Box', host: web.hostname, port: Number(web.port), refreshInterval: 1 }] } });
   const lines: string[] = [];
-  const runtime = new ReceiverRuntime({
-    config: config.receivers[0], proxy: config.proxy, ffmpegPath: 'ffmpeg', userAgent: 'test', log: recordingLogger(lines),
-    signal: abort.signal, clientQueueBytes: 1 << 20, epg: false, hlsIdleMs: 1_000,
-  });
+  const runtime = new Receiver({ config: config.receivers[0], log: recordingLogger(lines), signal: abort.signal, epg: false });
   try {
     sim.setFault('refuse');
     const loaded: number[] = [];
-    runtime.on('loaded', (channels: unknown[]) => loaded.push(channels.length));
+    runtime.on('loaded', (channels: ChannelList) => loaded.push(channels.size));
     runtime.start();
     await until(() => lines.some((l) => l.includes('Retrying every 30 s')), 5_000, 'the first failed load');
     expect(runtime.channels().size).toBe(0);
@@ -30,7 +28,7 @@ it('loads the channels as soon as a receiver that was down answers again', async
     expect(runtime.summary()).toMatchObject({ reachable: true, lastError: null, tuners: 2 });
   } finally {
     abort.abort();
-    await runtime.stop();
+    runtime.close();
     await sim.close();
   }
 });
@@ -40,10 +38,7 @@ it('reports a receiver that went away in its summary within a poll, and its retu
   const abort = new AbortController();
   const web = new URL(sim.webUrl);
   const config = loadConfig({ env: {}, block: { receivers: [{ name: 'Box', host: web.hostname, port: Number(web.port), refreshInterval: 1 }] } });
-  const runtime = new ReceiverRuntime({
-    config: config.receivers[0], proxy: config.proxy, ffmpegPath: 'ffmpeg', userAgent: 'test', log: silentLogger,
-    signal: abort.signal, clientQueueBytes: 1 << 20, epg: false, hlsIdleMs: 1_000,
-  });
+  const runtime = new Receiver({ config: config.receivers[0], log: silentLogger, signal: abort.signal, epg: false });
   try {
     runtime.start();
     await until(() => runtime.channels().size > 0 && runtime.summary().reachable, 5_000, 'the first load');
@@ -56,7 +51,7 @@ it('reports a receiver that went away in its summary within a poll, and its retu
     expect(runtime.summary().lastError).toBeNull();
   } finally {
     abort.abort();
-    await runtime.stop();
+    runtime.close();
     await sim.close();
   }
 });

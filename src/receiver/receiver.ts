@@ -1,52 +1,48 @@
 /**
- * Everything the core keeps for one configured receiver: its OpenWebIF client, its device info and
- * channel list (loaded at start, retried in the background while the box is unreachable), the
- * monitor that polls its state and the control that sends it commands, and the stream sessions of
- * its channels. HomeKit, MQTT and the proxy all work through this object.
+ * One configured receiver as the core keeps it: its OpenWebIF client, its device info and channel
+ * list (loaded at start, retried in the background while the box is unreachable), the monitor that
+ * polls its state and the control that sends it commands. HomeKit and MQTT work through this
+ * object; the streams of its channels live on the stream side (stream/channel-streams.ts).
  *
  * Events: 'loaded' (channels, device) each time device info and channels were (re)loaded.
  */
 import { EventEmitter } from 'node:events';
-import { Logger, sentences } from './logger';
-import { LogOnce } from './retry';
-import { ProxyConfig, ReceiverConfig } from './config/types';
-import { receiverConnection } from './config/connection';
-import { ChannelList, loadChannels } from './receiver/channels';
-import { OpenWebIfClient } from './receiver/client';
-import { ReceiverControl } from './receiver/control';
-import { ReceiverMonitor } from './receiver/monitor';
-import { channelId, ServiceRef } from './receiver/service-ref';
-import { DeviceInfo } from './receiver/types';
-import { CHANNEL_RELOAD_RETRY_MS, MAX_SESSIONS_FALLBACK } from './settings';
-import { createUpstreamResolver } from './stream/backend';
-import { HlsManager } from './stream/hls';
-import { ProxyReceiver, ReceiverSummary } from './stream/proxy-types';
-import { Session, StreamTiming } from './stream/session';
-import { SessionManager } from './stream/sessions';
+import { receiverConnection } from '../config/connection';
+import { ReceiverConfig } from '../config/types';
+import { Logger, sentences } from '../logger';
+import { LogOnce } from '../retry';
+import { CHANNEL_RELOAD_RETRY_MS } from '../settings';
+import { ChannelList, loadChannels } from './channels';
+import { OpenWebIfClient } from './client';
+import { ReceiverControl } from './control';
+import { ReceiverMonitor } from './monitor';
+import { DeviceInfo } from './types';
 
-export interface ReceiverRuntimeOptions {
+export interface ReceiverOptions {
   config: ReceiverConfig;
-  proxy: ProxyConfig;
-  ffmpegPath: string;
-  userAgent: string;
   log: Logger;
   signal: AbortSignal;
-  clientQueueBytes: number;
   /** Fetch programme now/next. */
   epg: boolean;
-  /** End an HLS session after this long without a request (ms). */
-  hlsIdleMs: number;
-  streamTiming?: StreamTiming;
 }
 
-export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
+/** What the status page and MQTT show about a receiver; never credentials. */
+export interface ReceiverSummary {
+  name: string;
+  /** Host and port of the web interface. */
+  address: string;
+  reachable: boolean;
+  channels: number;
+  tuners: number | null;
+  lastError: string | null;
+}
+
+export class Receiver extends EventEmitter {
   readonly name: string;
   readonly config: ReceiverConfig;
   readonly client: OpenWebIfClient;
   readonly monitor: ReceiverMonitor;
   readonly control: ReceiverControl;
-  readonly sessions: SessionManager;
-  readonly hls: HlsManager;
   device: DeviceInfo | undefined;
   private channelList = ChannelList.EMPTY;
   private reachable = false;
@@ -55,26 +51,15 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
   private retryTimer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
 
-  constructor(private readonly options: ReceiverRuntimeOptions) {
+  constructor(private readonly options: ReceiverOptions) {
     super();
-    const { config, proxy, signal, log } = options;
+    const { config, signal, log } = options;
     this.name = config.name;
     this.config = config;
     this.problem = new LogOnce((line) => log.warn(line));
     this.client = new OpenWebIfClient(receiverConnection(config), { signal });
     this.monitor = new ReceiverMonitor(this.client, { intervalS: config.refreshInterval, epg: options.epg, log });
     this.control = new ReceiverControl(this.client, this.monitor, log, signal);
-    const resolve = createUpstreamResolver(config.streamTarget, config.host, this.client);
-    this.sessions = new SessionManager({
-      maxSessions: () => proxy.maxSessions ?? this.device?.tunerCount ?? MAX_SESSIONS_FALLBACK,
-      create: (ref) => this.createSession(ref, resolve),
-    });
-    this.hls = new HlsManager({
-      idleMs: options.hlsIdleMs,
-      log,
-      join: (ref, sink, peer) => this.sessions.join(ref, sink, peer),
-      channelName: (ref) => this.channelName(ref),
-    });
     // A box that comes back loads its channels at once instead of at the next 30 s retry.
     this.monitor.on('reachable', (reachable: boolean) => {
       if (!reachable || !this.retryTimer) return;
@@ -82,10 +67,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
       this.retryTimer = undefined;
       void this.load();
     });
-    signal.addEventListener('abort', () => {
-      if (this.retryTimer) clearTimeout(this.retryTimer);
-      this.monitor.stop();
-    }, { once: true });
+    signal.addEventListener('abort', () => this.stop(), { once: true });
   }
 
   /** Starts polling the box and loading its channels; returns at once (the box may be down). */
@@ -111,7 +93,6 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
       this.device = await this.client.deviceInfo();
       const { channels, missing } = await loadChannels(this.client, config.bouquets);
       this.channelList = channels;
-      for (const session of this.sessions.list()) session.channel.name = this.channelName(session.channel.ref);
       this.reachable = true;
       this.lastError = null;
       this.problem.clear();
@@ -131,6 +112,7 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     }
   }
 
+  /** Channels of the configured bouquets; empty while they could not be loaded. */
   channels(): ChannelList {
     return this.channelList;
   }
@@ -150,35 +132,15 @@ export class ReceiverRuntime extends EventEmitter implements ProxyReceiver {
     };
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.monitor.stop();
-    await this.hls.stopAll();
-    await this.sessions.stopAll();
+  }
+
+  /** Ends the client's connections; after the streams stopped (they may still log in through it). */
+  close(): void {
+    this.stop();
     this.client.close();
-  }
-
-  private channelName(ref: ServiceRef): string {
-    return this.channelList.byRef(ref)?.name ?? (ref.name || ref.ref);
-  }
-
-  private createSession(ref: ServiceRef, resolve: ReturnType<typeof createUpstreamResolver>): Session {
-    const { config, proxy, ffmpegPath, userAgent, log, clientQueueBytes, streamTiming } = this.options;
-    const name = this.channelName(ref);
-    return new Session({
-      channel: { ref, name, id: channelId(ref) },
-      receiverName: config.name,
-      resolveUpstream: () => resolve(ref, name),
-      username: config.username || undefined,
-      password: config.password || undefined,
-      allowSelfSigned: config.allowSelfSigned,
-      userAgent,
-      audio: proxy.audio,
-      ffmpegPath,
-      maxClients: proxy.maxClients,
-      clientQueueBytes,
-      timing: streamTiming,
-      log,
-    });
   }
 }
