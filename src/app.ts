@@ -9,6 +9,7 @@ import { Config } from './config/types';
 import { escapingLogger, Logger, sentences } from './logger';
 import type { MqttService } from './mqtt';
 import type { GuideTiming } from './receiver/guide';
+import type { ReceiverState } from './receiver/monitor';
 import { Receiver } from './receiver/receiver';
 import { CLIENT_QUEUE_MAX_BYTES, HDHR_DISCOVERY_PORT, HDHR_SSDP_PORT, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
 import { locateFfmpeg } from './stream/ffmpeg-locate';
@@ -111,7 +112,12 @@ export class App {
     const ffmpegPath = serving ? await this.findFfmpeg() : 'ffmpeg';
     if (this.signal.aborted) return;
     for (const config of this.config.receivers) {
-      const receiver = new Receiver({ config, log: this.log, signal: this.signal, epg: this.config.epg.enabled });
+      const index = this.receivers.length;
+      const receiver = new Receiver({
+        config, log: this.log, signal: this.signal, epg: this.config.epg.enabled, cacheDir: this.cacheDir,
+        // The standby guard counts who watches this receiver through the proxy (HLS players included).
+        viewers: () => viewersOf(this.streams[index]),
+      });
       this.receivers.push(receiver);
       this.streams.push(new ChannelStreams({
         source: receiver, proxy, ffmpegPath, userAgent: `${PLUGIN_NAME}/${VERSION}`, log: this.log,
@@ -120,6 +126,7 @@ export class App {
         streamTiming: { ...STREAM_TIMING, ...this.options.streamTiming },
       }));
     }
+    this.receivers.forEach((receiver, i) => endStreamsOnStandby(receiver, this.streams[i], this.log));
     // Channel lists load in the background: a receiver that is down must not hold up the proxy.
     for (const receiver of this.receivers) receiver.start();
     if (serving) void removeLeftoverHlsFolders().then((n) => n > 0 && this.log.info(`Removed ${n} HLS folder(s) an earlier version left in the temp folder.`));
@@ -129,7 +136,9 @@ export class App {
       const { startMqtt } = await import('./mqtt');
       // Never throws and never waits for the broker: MQTT being down must not hold up the proxy.
       const bridged = this.receivers.map((receiver, i) => ({ receiver, sessions: this.streams[i].sessions }));
-      this.mqtt = await startMqtt({ config: mqtt, receivers: bridged, proxyEnabled: proxy.enabled, version: VERSION, log: this.log });
+      this.mqtt = await startMqtt({
+        config: mqtt, receivers: bridged, proxyEnabled: proxy.enabled, proxy, proxyUrl: () => this.proxyUrl, version: VERSION, log: this.log,
+      });
     }
     if (this.signal.aborted) return;
 
@@ -210,6 +219,27 @@ export class App {
     this.log.warn(sentences(problem, 'Channels with AC-3, E-AC-3, MP2 or LATM audio will not play until ffmpeg is installed'));
     return '';
   }
+}
+
+/** Who watches a receiver's channels through the proxy: clients of each session (an HLS stream is one). */
+function viewersOf(streams: ChannelStreams | undefined): { count: number; channels: string[] } {
+  const watched = (streams?.sessions.list() ?? []).filter((s) => s.clientCount > 0);
+  return { count: watched.reduce((n, s) => n + s.clientCount, 0), channels: watched.map((s) => s.channel.name) };
+}
+
+/**
+ * When the box goes to standby (by its remote, a timer, or a command from here), its streams end:
+ * the proxy ends them cleanly and says why once, instead of letting players wait on a dead tuner.
+ */
+function endStreamsOnStandby(receiver: Receiver, streams: ChannelStreams, log: Logger): void {
+  receiver.monitor.on('state', (state: ReceiverState, previous: ReceiverState) => {
+    if (previous.power !== 'on' || state.power !== 'standby') return;
+    const watched = streams.sessions.list().filter((s) => s.clientCount > 0);
+    if (watched.length === 0) return;
+    const viewers = watched.reduce((n, s) => n + s.clientCount, 0);
+    log.info(`${receiver.name} went to standby, so the proxy ended ${watched.map((s) => s.channel.name).join(', ')} for ${viewers} viewer(s).`);
+    for (const session of watched) void session.stop('standby').catch(() => undefined);
+  });
 }
 
 /** Why a listener could not open, with its port: "port 18080 is in use by another program". */

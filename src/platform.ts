@@ -2,8 +2,9 @@
  * The Homebridge dynamic platform: reads the XG2G platform block, starts the core (App: receivers,
  * stream proxy, MQTT) once Homebridge has finished launching and stops it on shutdown, and hangs
  * the HomeKit side on each receiver: a TV accessory (published once the box first answers, since
- * its UUID comes from the box's MAC) and the channel accessories. Homebridge is imported for types
- * only; runtime values come from `api.hap`. Nothing here throws into Homebridge.
+ * its UUID comes from the box's MAC), the channel accessories and the optional home-control
+ * accessories (Record switch, sensors, Deep Standby and Reboot switches). Homebridge is imported for
+ * types only; runtime values come from `api.hap`. Nothing here throws into Homebridge.
  */
 import { join } from 'node:path';
 import type { API, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
@@ -13,17 +14,19 @@ import { LogOnce } from './retry';
 import { ConfigError, isConfigured, loadConfig } from './config';
 import type { Config } from './config/types';
 import type { ChannelAccessories } from './homekit/channel-accessories';
+import type { ControlAccessories } from './homekit/control-accessories';
 import { markNotResponding } from './homekit/not-responding';
 import type { TvAccessory } from './homekit/tv-accessory';
 import type { ReceiverState } from './receiver/monitor';
 import type { Receiver } from './receiver/receiver';
-import { API_LISTEN_DEFAULT_HOMEBRIDGE, PLATFORM_NAME, PLUGIN_CACHE_DIR, PLUGIN_NAME } from './settings';
+import { API_LISTEN_DEFAULT_HOMEBRIDGE, HOMEKIT_CHANNEL_ACCESSORIES_MAX, PLATFORM_NAME, PLUGIN_CACHE_DIR, PLUGIN_NAME } from './settings';
 
 export class XG2GPlatform implements DynamicPlatformPlugin {
   private readonly cached: PlatformAccessory[] = [];
   private readonly config: Config | undefined;
   private app: App | undefined;
   private channels: ChannelAccessories | undefined;
+  private controls: ControlAccessories | undefined;
   private readonly tvs = new Map<Receiver, TvAccessory>();
   private readonly detach: Array<() => void> = [];
   private stopping: Promise<void> | undefined;
@@ -76,6 +79,8 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     const { App } = require('./app') as typeof import('./app');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ChannelAccessories } = require('./homekit/channel-accessories') as typeof import('./homekit/channel-accessories');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const controlModule = require('./homekit/control-accessories') as typeof import('./homekit/control-accessories');
     const app = new App(config, this.log, { cacheDir: join(this.api.user.storagePath(), PLUGIN_CACHE_DIR) });
     this.app = app;
     try {
@@ -90,7 +95,19 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     }
     if (this.stopping) return;
     const withChannels = app.receivers.filter((r) => r.config.channelAccessories);
-    this.channels = new ChannelAccessories(this.api, this.log, withChannels, this.cached.splice(0));
+    const cached = this.cached.splice(0);
+    const controlCached = cached.filter(controlModule.isControlAccessory);
+    // Record switches and sensors share the bridge's accessory limit with the channel switches.
+    const budget = Math.max(0, HOMEKIT_CHANNEL_ACCESSORIES_MAX - controlModule.controlAccessoryCount(config.receivers));
+    this.channels = new ChannelAccessories(this.api, this.log, withChannels, cached.filter((a) => !controlCached.includes(a)), budget);
+    const sources = app.receivers.map((runtime, i) => ({ runtime, sessions: app.streams[i]?.sessions }));
+    try {
+      this.controls = new controlModule.ControlAccessories(this.api, this.log, sources, controlCached);
+    } catch (error) {
+      // start() runs unawaited: a throw here would be an unhandled rejection, which ends Homebridge.
+      this.log.error(sentences(`The Record switches, sensors and power switches could not be set up: ${(error as Error).message}`,
+        'The TV and the channel switches work; restart Homebridge to try again'));
+    }
     for (const runtime of app.receivers) this.attach(runtime);
   }
 
@@ -112,6 +129,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     const onState = (state: ReceiverState): void => this.guard(runtime, () => {
       this.tvs.get(runtime)?.applyState(state);
       this.channels?.applyState(runtime, state);
+      this.controls?.applyState(runtime, state);
     });
     runtime.on('loaded', onLoaded);
     runtime.monitor.on('state', onState);
@@ -127,6 +145,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     const device = runtime.device;
     if (!device) return;
     if (runtime.config.channelAccessories) this.channels?.loaded(runtime);
+    this.controls?.loaded(runtime);
     if (!runtime.config.tvAccessory) return;
     const existing = this.tvs.get(runtime);
     if (existing) {
@@ -169,6 +188,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
   private stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const off of this.detach.splice(0)) off();
+      this.controls?.stop();
       const app = this.app;
       this.app = undefined;
       if (!app) return;

@@ -446,3 +446,77 @@ export const HDHR_SSDP_PACKET_MAX_BYTES = 2_048;
 export const HDHR_DISCOVERY_PORT = 65_001;
 /** libhdhomerun's HDHOMERUN_MAX_PACKET_SIZE, in bytes: longer datagrams are not discovery packets. */
 export const HDHR_DISCOVERY_PACKET_MAX_BYTES = 1_460;
+
+// ---------------------------------------------------------------------------------------------
+// HomeKit home control (src/homekit/control-accessories.ts and the switches and sensors it holds)
+// ---------------------------------------------------------------------------------------------
+
+/** How long a momentary switch (Deep Standby, Reboot) shows "on" after it was tapped, in ms: long
+ *  enough for the Home app to show that the tap took, short enough to be ready for the next one. */
+export const HOMEKIT_MOMENTARY_RESET_MS = 1_000;
+
+// ---------------------------------------------------------------------------------------------
+// Home control
+// ---------------------------------------------------------------------------------------------
+
+/** UDP port of the Wake-on-LAN magic packet when a wakeBroadcast entry names none: 9 (discard) is
+ *  the port network cards and routers that forward WoL expect. */
+export const WOL_PORT_DEFAULT = 9;
+/** The limited broadcast, sent besides each local IPv4 subnet's broadcast when wakeBroadcast is
+ *  empty: a box on the same segment hears it whatever the subnet mask says. */
+export const WOL_BROADCAST_ALL = '255.255.255.255';
+/** After the magic packet, how long to wait for the web interface, in ms: a box boots from deep
+ *  standby in 30-50 s (enigma2 starts its GUI last); longer means it did not hear the packet. */
+export const WOL_BOOT_TIMEOUT_MS = 60_000;
+/** How often to look for the web interface while the box boots, in ms: each try costs one small
+ *  request, and a booting box is not slowed by it. */
+export const WOL_POLL_MS = 2_000;
+/** Resend the magic packet this often while waiting, in ms: UDP may drop it, and some network
+ *  cards only listen a few seconds after the box went to deep standby. */
+export const WOL_RESEND_MS = 10_000;
+/** The file in the App's cache folder that remembers each receiver's MAC (read from deviceinfo),
+ *  so a box in deep standby when Homebridge starts can still be woken. Bump the version in the
+ *  name when its shape changes. */
+export const RECEIVER_MEMORY_FILE = 'receivers-v1.json';
+/** The timer list is polled this often while the box answers, in ms: timers change rarely, and
+ *  every command and every change of isRecording re-reads it at once anyway. */
+export const TIMER_POLL_MS = 60_000;
+/** While a yes/no message is on screen, ask for the answer this often, in ms: the box only keeps
+ *  the last answer, so polling is the only way, and a person takes seconds to press a key. */
+export const MESSAGE_ANSWER_POLL_MS = 1_000;
+/** After a yes/no message's own timeout, wait this much longer before the answer counts as
+ *  'none', in ms: the box closes the message on its own clock, which may run a little late. */
+export const MESSAGE_ANSWER_GRACE_MS = 1_500;
+/** Longest time a message stays on screen, in s: 10 minutes; longer would block the TV picture. */
+export const MESSAGE_TIMEOUT_MAX_S = 600;
+/** Longest message text, in characters: a MessageBox shows a few lines; longer text is cut there. */
+export const MESSAGE_TEXT_MAX_CHARS = 500;
+/** Simulator: from the magic packet to the web interface answering again, in ms (a real box takes
+ *  30-50 s; the demo need not wait that long, and tests set a few ms). */
+export const SIM_BOOT_DELAY_MS = 3_000;
+/** Simulator: enigma2's default recording margins (config.recording.margin_before/_after, in
+ *  minutes 3 and 5), applied in s to timers made from an EPG event and to instant recordings. */
+export const SIM_TIMER_MARGIN_BEFORE_S = 180;
+export const SIM_TIMER_MARGIN_AFTER_S = 300;
+/** Simulator: a timer is "preparing" this long before it begins, in s (enigma2's prepare_time). */
+export const SIM_TIMER_PREPARE_S = 20;
+/** Simulator: an infinite instant recording lasts this long, in s (OpenWebIF's recordNow: 10 h). */
+export const SIM_INFINITE_RECORDING_S = 10 * 3_600;
+
+// ---------------------------------------------------------------------------------------------
+// MQTT home control
+// ---------------------------------------------------------------------------------------------
+
+/** How long `message/set` shows a message that names no timeout, in s: long enough to read two lines. */
+export const MQTT_MESSAGE_TIMEOUT_DEFAULT_S = 10;
+/** How long a yes/no question waits for an answer when it names no timeout, in s: someone has to
+ *  find the remote. */
+export const MQTT_QUESTION_TIMEOUT_DEFAULT_S = 30;
+/** Longest timer name `timer/add` passes on, in characters (the box's timer list shows one line). */
+export const MQTT_TIMER_NAME_MAX_CHARS = 100;
+/** Where Home Assistant's "MQTT info" links for help with the discovered entities (origin.support_url). */
+export const MQTT_SUPPORT_URL = 'https://github.com/homebridge-xg2g/homebridge-xg2g/issues';
+/** How often to retry the channel-logo URL while the proxy's listener is not open yet, in ms, and
+ *  how many times: the receiver's state can arrive a moment before the proxy listens. */
+export const MQTT_PICON_RETRY_MS = 1_000;
+export const MQTT_PICON_RETRIES = 30;

@@ -18,10 +18,14 @@ export const ENV_VARS = [
   'XG2G_HLS_TRANSCODE_VIDEO', 'XG2G_HLS_VIDEO_ENCODER', 'XG2G_APPLE_REDIRECT',
   // Read by the app, not the config: where the guide and picon caches live.
   'XG2G_CACHE_DIR',
+  'XG2G_OWI_MAC', 'XG2G_WAKE_BROADCAST', 'XG2G_OFF_MODE', 'XG2G_STANDBY_GUARD',
 ] as const;
 
 /** Variables that describe receiver one (they need XG2G_OWI_BASE when the file has no receiver). */
-export const RECEIVER_ENV_VARS = ['XG2G_OWI_USER', 'XG2G_OWI_PASS', 'XG2G_BOUQUET', 'XG2G_PROXY_TARGET'];
+export const RECEIVER_ENV_VARS = [
+  'XG2G_OWI_USER', 'XG2G_OWI_PASS', 'XG2G_BOUQUET', 'XG2G_PROXY_TARGET', 'XG2G_OWI_MAC', 'XG2G_WAKE_BROADCAST',
+  'XG2G_OFF_MODE', 'XG2G_STANDBY_GUARD',
+];
 
 export type Overlay = Record<string, unknown>;
 
@@ -129,6 +133,10 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvOverlay {
   for (const name of RECEIVER_ENV_VARS) if (get(name) !== undefined) result.receiverVars.push(name);
   simple('XG2G_OWI_USER', ['receivers'], 'username');
   simple('XG2G_OWI_PASS', ['receivers'], 'password');
+  simple('XG2G_OWI_MAC', ['receivers'], 'mac');
+  simple('XG2G_WAKE_BROADCAST', ['receivers'], 'wakeBroadcast');
+  simple('XG2G_OFF_MODE', ['receivers'], 'offMode');
+  simple('XG2G_STANDBY_GUARD', ['receivers'], 'standbyGuard');
   const bouquets = get('XG2G_BOUQUET');
   if (bouquets !== undefined) {
     const names = bouquets.split(',').map((b) => b.trim()).filter((b) => b !== '');

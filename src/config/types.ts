@@ -30,6 +30,36 @@ export interface ReceiverConfig {
   infoKey: string;
   /** statusinfo poll interval, in s. */
   refreshInterval: number;
+  /** The box's MAC for Wake-on-LAN, `aa:bb:cc:dd:ee:ff`; '' = the one read from the box (and remembered). */
+  mac: string;
+  /** Send a magic packet when asked to power on while the box is unreachable (needs a MAC). */
+  wakeOnLan: boolean;
+  /** IPv4 broadcast addresses (`a.b.c.d` or `a.b.c.d:port`, UDP 9 by default) for the magic packet; empty = 255.255.255.255 and each local subnet's broadcast. */
+  wakeBroadcast: string[];
+  /** What "off" sends the box to. */
+  offMode: OffMode;
+  /** Refuse standby and deep standby from HomeKit and MQTT while proxy viewers watch (MQTT `OFF_FORCE` overrides). */
+  standbyGuard: boolean;
+  /** HomeKit: a "Record" switch (on = record the current programme now; off = stop that recording). */
+  recordSwitch: boolean;
+  /** HomeKit: sensors for automations (a TV accessory cannot trigger any). */
+  sensors: SensorsConfig;
+  /** HomeKit: momentary switches for deep standby and reboot. */
+  deepStandbySwitch: boolean;
+  rebootSwitch: boolean;
+}
+
+export type OffMode = 'standby' | 'deepStandby';
+
+export interface SensorsConfig {
+  /** On while the box records. */
+  recording: boolean;
+  /** On while someone watches through the proxy. */
+  streaming: boolean;
+  /** On while the box is on (for setups without the TV accessory). */
+  power: boolean;
+  /** The HomeKit service the sensors are. */
+  type: 'contact' | 'occupancy';
 }
 
 /** How transcoded audio is made: `splice` re-encodes only the audio tracks, `ffmpeg` remuxes the whole stream. */

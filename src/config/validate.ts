@@ -15,7 +15,7 @@ import {
 } from '../settings';
 import { keyName, parseKey } from '../receiver/keys';
 import { parseListen } from './listen';
-import type { AudioChannels, AudioEngine, AudioMode, Config, EpgConfig, HdhrConfig, HlsConfig, MqttConfig, ProxyConfig, ReceiverConfig, VideoEncoder } from './types';
+import type { AudioChannels, AudioEngine, AudioMode, Config, EpgConfig, HdhrConfig, HlsConfig, MqttConfig, OffMode, ProxyConfig, ReceiverConfig, SensorsConfig, VideoEncoder } from './types';
 import { isPlainObject, show, toBoolean } from './values';
 
 /** Keys Homebridge itself puts into a platform block: accepted without a warning. */
@@ -172,7 +172,8 @@ function buildReceiver(raw: unknown, index: number, c: Checker): ReceiverConfig 
   }
   c.unknownKeys(raw, path, [
     'name', 'host', 'port', 'https', 'allowSelfSigned', 'username', 'password', 'bouquets',
-    'streamTarget', 'tvAccessory', 'channelAccessories', 'infoKey', 'refreshInterval',
+    'streamTarget', 'tvAccessory', 'channelAccessories', 'infoKey', 'refreshInterval', 'mac', 'wakeOnLan',
+    'wakeBroadcast', 'offMode', 'standbyGuard', 'recordSwitch', 'sensors', 'deepStandbySwitch', 'rebootSwitch',
   ]);
   const name = c.str(raw, 'name', path, '') || (index === 0 ? RECEIVER_NAME_DEFAULT : `${RECEIVER_NAME_DEFAULT} ${index + 1}`);
 
@@ -237,11 +238,61 @@ function buildReceiver(raw: unknown, index: number, c: Checker): ReceiverConfig 
   const refreshInterval = c.num(raw, 'refreshInterval', path, REFRESH_INTERVAL_DEFAULT_S, {
     min: REFRESH_INTERVAL_MIN_S, max: REFRESH_INTERVAL_MAX_S,
   });
+  let mac = c.str(raw, 'mac', path, '');
+  if (mac !== '') {
+    const normalised = normaliseMac(mac);
+    if (normalised === undefined) c.error(`${path}.mac`, `${show(mac)} is not a MAC address like 00:1d:ec:0e:12:34`);
+    mac = normalised ?? '';
+  }
+  const wakeBroadcast: string[] = [];
+  const rawBroadcast = raw.wakeBroadcast;
+  const broadcastList = typeof rawBroadcast === 'string' ? rawBroadcast.split(',') : Array.isArray(rawBroadcast) ? rawBroadcast : [];
+  if (rawBroadcast !== undefined && rawBroadcast !== null && typeof rawBroadcast !== 'string' && !Array.isArray(rawBroadcast)) {
+    c.error(`${path}.wakeBroadcast`, `must be a list of IPv4 addresses, not ${show(rawBroadcast)}`);
+  }
+  broadcastList.forEach((b, i) => {
+    const address = typeof b === 'string' ? b.trim() : '';
+    if (address === '' && typeof b === 'string') return;
+    // An optional port (the magic packet goes to UDP 9 by default; some setups forward another).
+    const m = /^([0-9.]+)(?::(\d{1,5}))?$/.exec(address);
+    const port = m?.[2] === undefined ? 9 : Number(m[2]);
+    if (!m || isIP(m[1]) !== 4 || port < 1 || port > 65535) c.error(`${path}.wakeBroadcast[${i}]`, `${show(b)} is not an IPv4 address like 192.168.1.255 (optionally with a port, 192.168.1.255:9)`);
+    else if (!wakeBroadcast.includes(address)) wakeBroadcast.push(address);
+  });
+  const offRaw = c.str(raw, 'offMode', path, 'standby');
+  const offMode: OffMode = offRaw.toLowerCase() === 'deepstandby' ? 'deepStandby' : 'standby';
+  if (offRaw.toLowerCase() !== 'standby' && offRaw.toLowerCase() !== 'deepstandby') c.error(`${path}.offMode`, `${show(offRaw)} is not standby or deepStandby`);
+  const sensorsRaw = c.section(raw, 'sensors', path);
+  c.unknownKeys(sensorsRaw, `${path}.sensors`, ['recording', 'streaming', 'power', 'type']);
+  const typeRaw = c.str(sensorsRaw, 'type', `${path}.sensors`, 'contact').toLowerCase();
+  if (typeRaw !== 'contact' && typeRaw !== 'occupancy') c.error(`${path}.sensors.type`, `${show(typeRaw)} is not contact or occupancy`);
+  const sensors: SensorsConfig = {
+    recording: c.bool(sensorsRaw, 'recording', `${path}.sensors`, false),
+    streaming: c.bool(sensorsRaw, 'streaming', `${path}.sensors`, false),
+    power: c.bool(sensorsRaw, 'power', `${path}.sensors`, false),
+    type: typeRaw === 'occupancy' ? 'occupancy' : 'contact',
+  };
   return {
     name, host, port, https, allowSelfSigned, username, password, bouquets, streamTarget,
     tvAccessory, channelAccessories, infoKey,
     refreshInterval,
+    mac,
+    wakeOnLan: c.bool(raw, 'wakeOnLan', path, true),
+    wakeBroadcast,
+    offMode,
+    standbyGuard: c.bool(raw, 'standbyGuard', path, true),
+    recordSwitch: c.bool(raw, 'recordSwitch', path, false),
+    sensors,
+    deepStandbySwitch: c.bool(raw, 'deepStandbySwitch', path, false),
+    rebootSwitch: c.bool(raw, 'rebootSwitch', path, false),
   };
+}
+
+/** `00:1D:EC:0E:12:34`, `00-1d-ec-0e-12-34` or `001dec0e1234` as `00:1d:ec:0e:12:34`; undefined if not a MAC. */
+export function normaliseMac(text: string): string | undefined {
+  const hex = text.trim().toLowerCase().replace(/[:-]/g, '');
+  if (!/^[0-9a-f]{12}$/.test(hex) || !/^([0-9a-f]{2}[:-]?){5}[0-9a-f]{2}$/i.test(text.trim())) return undefined;
+  return hex.match(/../g)!.join(':');
 }
 
 function buildProxy(root: Record<string, unknown>, c: Checker): ProxyConfig {

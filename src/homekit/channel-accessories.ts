@@ -11,7 +11,7 @@ import type { ReceiverState } from '../receiver/monitor';
 import type { Receiver } from '../receiver/receiver';
 import { channelId, parseServiceRef, ServiceRef, tryParseServiceRef } from '../receiver/service-ref';
 import { HOMEKIT_CHANNEL_ACCESSORIES_MAX, PLUGIN_NAME, PLATFORM_NAME } from '../settings';
-import { HomeKitCommands, push } from './commands';
+import { HomeKitCommands, push, showable } from './commands';
 import { setDeviceInformation } from './device-info';
 import { describeLeftOut, planChannels, PlannedChannel, shareBudget } from './inputs';
 import { cleanName } from './names';
@@ -55,10 +55,20 @@ export class ChannelAccessories {
   private readonly bound = new Map<string, Bound>();
   private readonly entries: ReceiverEntry[];
 
-  /** `runtimes`: receivers with channel accessories on, in config order (the cap is shared in that order). */
-  constructor(private readonly api: API, private readonly log: Logger, runtimes: Receiver[], cached: PlatformAccessory[]) {
+  /**
+   * `runtimes`: receivers with channel accessories on, in config order (the cap is shared in that
+   * order). `budget`: channel accessories allowed over all receivers (the bridge's other accessories
+   * of this plugin, such as Record switches and sensors, take from HOMEKIT_CHANNEL_ACCESSORIES_MAX).
+   */
+  constructor(
+    private readonly api: API,
+    private readonly log: Logger,
+    runtimes: Receiver[],
+    cached: PlatformAccessory[],
+    private readonly budget = HOMEKIT_CHANNEL_ACCESSORIES_MAX,
+  ) {
     this.entries = runtimes.map((runtime) => ({
-      runtime, commands: new HomeKitCommands(api.hap, log), loaded: false, cutWarning: new LogOnce((line) => log.warn(line)),
+      runtime, commands: new HomeKitCommands(api.hap, log, runtime), loaded: false, cutWarning: new LogOnce((line) => log.warn(line)),
     }));
     const stale: PlatformAccessory[] = [];
     for (const accessory of cached) {
@@ -82,7 +92,7 @@ export class ChannelAccessories {
   /** After a receiver's channels (re)loaded: adds, keeps and removes accessories to match every bouquet. */
   sync(): void {
     const plans = this.entries.map((e) => (e.loaded ? planChannels(e.runtime.channels().all, Infinity).kept : []));
-    const shares = shareBudget(plans.map((p) => p.length), HOMEKIT_CHANNEL_ACCESSORIES_MAX);
+    const shares = shareBudget(plans.map((p) => p.length), this.budget);
     const added: PlatformAccessory[] = [];
     const removed: PlatformAccessory[] = [];
     this.entries.forEach((entry, i) => {
@@ -138,7 +148,7 @@ export class ChannelAccessories {
     for (const b of this.bound.values()) {
       if (b.runtime !== runtime) continue;
       const on = b.service.getCharacteristic(hap.Characteristic.On);
-      if (!state.reachable) on.updateValue(new hap.HapStatusError(hap.HAPStatus.SERVICE_COMMUNICATION_FAILURE));
+      if (!showable(state)) on.updateValue(new hap.HapStatusError(hap.HAPStatus.SERVICE_COMMUNICATION_FAILURE));
       else push(on, channelIsOn(state, b.ref));
     }
   }
@@ -155,7 +165,7 @@ export class ChannelAccessories {
 
   private reportCut(entry: ReceiverEntry, left: PlannedChannel[]): void {
     const cut = left.length > 0
-      ? `${entry.runtime.name}: a HomeKit bridge holds at most 150 accessories, so ${left.length} channel(s) get no channel accessory (at most ${HOMEKIT_CHANNEL_ACCESSORIES_MAX} over all receivers): ${describeLeftOut(left)}. Run this platform as a child bridge or pick smaller bouquets to have them all.`
+      ? `${entry.runtime.name}: a HomeKit bridge holds at most 150 accessories, so ${left.length} channel(s) get no channel accessory (at most ${this.budget} over all receivers): ${describeLeftOut(left)}. Run this platform as a child bridge or pick smaller bouquets to have them all.`
       : '';
     if (cut !== '') entry.cutWarning.say(cut);
     else entry.cutWarning.clear();
@@ -171,10 +181,15 @@ export class ChannelAccessories {
     service.getCharacteristic(C.On)
       .onGet(() => channelIsOn(commands.readable(runtime.monitor.state), target))
       .onSet(async (value) => {
+        const state = runtime.monitor.state;
         if (value) {
-          await commands.run(`Tuning ${runtime.name} to ${name}`, () => runtime.control.zap(target));
-        } else if (channelIsOn(runtime.monitor.state, target)) {
-          await commands.run(`Turning ${runtime.name} off`, () => runtime.control.setPower(false));
+          // A box in standby or deep standby (off the network) is woken onto the channel.
+          const awake = state.reachable && state.power === 'on';
+          await commands.run(`Tuning ${runtime.name} to ${name}`, () => (awake ? runtime.control.zap(target) : runtime.control.powerOn(target)));
+        } else if (channelIsOn(state, target)) {
+          // The standby guard may refuse while proxy viewers watch: the switch is pushed back to on.
+          await commands.run(`Turning ${runtime.name} off`, () => runtime.control.powerOff(),
+            () => push(service.getCharacteristic(C.On), channelIsOn(runtime.monitor.state, target)));
         }
       });
     this.bound.set(accessory.UUID, { runtime, ref: target, service });

@@ -1,8 +1,9 @@
 /**
  * One receiver as a HomeKit TV (an external accessory, so the iOS Remote can drive it): Television
  * (power, channel, name, remote keys), an InputSource per bouquet channel and a TelevisionSpeaker.
- * Reads answer from the monitor's last state; writes go through the receiver's control; the
- * monitor's state events push changed values. Renamed and hidden inputs persist in an InputStore.
+ * Reads answer from the monitor's last state; writes go through the receiver's control (power on
+ * wakes from deep standby too, power off obeys the standby guard); the monitor's state events push
+ * changed values. Renamed and hidden inputs persist in an InputStore.
  */
 import type { API, CharacteristicValue, PlatformAccessory, Service } from 'homebridge';
 import { Logger } from '../logger';
@@ -12,7 +13,7 @@ import type { Receiver } from '../receiver/receiver';
 import type { DeviceInfo } from '../receiver/types';
 import { HOMEKIT_TV_MAX_INPUTS, PLUGIN_NAME } from '../settings';
 import type { Channel } from '../receiver/channels';
-import { HomeKitCommands, push } from './commands';
+import { HomeKitCommands, push, showable } from './commands';
 import { setDeviceInformation } from './device-info';
 import { InputStore } from './input-store';
 import { describeLeftOut, displayOrder, identifierOf, PlannedChannel, planChannels } from './inputs';
@@ -47,7 +48,7 @@ export class TvAccessory {
   ) {
     const { hap } = api;
     const C = hap.Characteristic;
-    this.commands = new HomeKitCommands(hap, log);
+    this.commands = new HomeKitCommands(hap, log, runtime);
     this.cutWarning = new LogOnce((line) => log.warn(line));
     this.name = cleanName(runtime.name, 'Receiver');
     this.accessory = new api.platformAccessory(this.name, hap.uuid.generate(tvUuidSeed(device.identity)), hap.Categories.TV_SET_TOP_BOX);
@@ -58,9 +59,8 @@ export class TvAccessory {
     this.tv.setCharacteristic(C.SleepDiscoveryMode, C.SleepDiscoveryMode.ALWAYS_DISCOVERABLE);
     this.tv.getCharacteristic(C.ConfiguredName).onSet((value) => store.setTvName(String(value)));
     this.tv.getCharacteristic(C.Active)
-      .onGet(() => (this.read().power === 'on' ? C.Active.ACTIVE : C.Active.INACTIVE))
-      .onSet((value) => this.commands.run(`Turning ${this.name} ${value === C.Active.ACTIVE ? 'on' : 'off'}`,
-        () => runtime.control.setPower(value === C.Active.ACTIVE)));
+      .onGet(() => this.active(this.read()))
+      .onSet((value) => this.setPower(value === C.Active.ACTIVE));
     this.tv.getCharacteristic(C.ActiveIdentifier)
       .onGet(() => this.activeIdentifier(this.read()))
       .onSet((value) => this.zap(value));
@@ -137,11 +137,11 @@ export class TvAccessory {
   applyState(state: ReceiverState): void {
     const C = this.api.hap.Characteristic;
     const active = this.tv.getCharacteristic(C.Active);
-    if (!state.reachable) {
+    if (!showable(state)) {
       active.updateValue(this.commands.notResponding());
       return;
     }
-    push(active, state.power === 'on' ? C.Active.ACTIVE : C.Active.INACTIVE);
+    push(active, this.active(state));
     push(this.tv.getCharacteristic(C.ActiveIdentifier), this.activeIdentifier(state));
     push(this.speaker.getCharacteristic(C.Mute), state.muted);
     push(this.speaker.getCharacteristic(C.Volume), state.volume);
@@ -155,6 +155,12 @@ export class TvAccessory {
   /** Identifiers of the current inputs, in order (for tests and logs). */
   identifiers(): number[] {
     return [...this.inputs.keys()];
+  }
+
+  /** On while the box is on, and while a power-on wakes it from deep standby (HomeKit has no "turning on"). */
+  private active(state: ReceiverState): number {
+    const C = this.api.hap.Characteristic;
+    return state.power === 'on' || state.waking ? C.Active.ACTIVE : C.Active.INACTIVE;
   }
 
   private read(): ReceiverState {
@@ -173,7 +179,22 @@ export class TvAccessory {
       this.log.warn(`${this.name}: HomeKit asked for input ${String(value)}, which is not a channel of the configured bouquets.`);
       throw new this.api.hap.HapStatusError(this.api.hap.HAPStatus.INVALID_VALUE_IN_REQUEST);
     }
-    await this.commands.run(`Tuning ${this.name} to ${input.channel.original}`, () => this.runtime.control.zap(input.channel.ref));
+    const { control, monitor } = this.runtime;
+    // A box in standby or deep standby (off the network) is woken onto the channel; zap alone would not wake it.
+    const awake = monitor.state.reachable && monitor.state.power === 'on';
+    await this.commands.run(`Tuning ${this.name} to ${input.channel.original}`,
+      () => (awake ? control.zap(input.channel.ref) : control.powerOn(input.channel.ref)));
+  }
+
+  /**
+   * On wakes the box, from deep standby too (Wake-on-LAN); off sends it to standby or deep standby
+   * (offMode). The standby guard may refuse "off" while proxy viewers watch: HomeKit then gets an
+   * error and the switch is pushed back to on.
+   */
+  private async setPower(on: boolean): Promise<void> {
+    const { control } = this.runtime;
+    await this.commands.run(`Turning ${this.name} ${on ? 'on' : 'off'}`, () => (on ? control.powerOn() : control.powerOff()),
+      () => this.applyState(this.runtime.monitor.state));
   }
 
   private async remoteKey(value: CharacteristicValue): Promise<void> {

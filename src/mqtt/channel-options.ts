@@ -1,12 +1,17 @@
 /**
  * The configured bouquets' channels as the options of Home Assistant's channel select. Options must
  * be unique, but bouquets repeat names (an SD and an HD "Das Erste", the same name in two bouquets),
- * so duplicates get their bouquet, then their short id, appended. Maps options back to channels for
- * `channel/set`, which also takes anything ChannelList.find understands (ref, short id, name).
+ * so duplicates get their bouquet, then their short id, appended. Home Assistant reads a select
+ * state of "None" (any case) as "unknown" and never as an option, so a channel named that way is
+ * offered as "None (channel)". Maps options back to channels for `channel/set`, which also takes
+ * anything ChannelList.find understands (ref, short id, name).
  */
 import { Channel, ChannelList } from '../receiver/channels';
 
 const fold = (name: string): string => name.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** The select state Home Assistant takes for "unknown" (compared lower-cased). */
+const UNKNOWN_STATE = 'none';
 
 export class ChannelOptions {
   /** Select options, in bouquet order, unique. */
@@ -31,6 +36,7 @@ export class ChannelOptions {
         const unique = bouquetCounts.get(`${fold(c.name)}\u0000${fold(c.bouquet)}`) === 1;
         option = unique && c.bouquet ? `${name} (${c.bouquet})` : `${name} (${c.id})`;
       }
+      if (fold(option) === UNKNOWN_STATE) option = `${name} (channel)`;
       // A channel literally named like another's disambiguated option still needs its own.
       if (taken.has(fold(option))) option = `${name} (${c.id})`;
       for (let n = 2; taken.has(fold(option)); n++) option = `${name} (${c.id} ${n})`;

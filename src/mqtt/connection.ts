@@ -1,8 +1,12 @@
 /**
- * One connection to the MQTT broker (mqtt.js), built so a broker that is down or slow never holds up
- * the rest of the app: connecting never blocks, nothing is queued while offline (the latest retained
- * value per topic is kept instead and sent again on every reconnect), reconnects back off, and
- * errors are logged once per distinct cause. The last will marks the availability topic `offline`.
+ * The plugin's one connection to the MQTT broker (mqtt.js), built so a broker that is down or slow
+ * never holds up the rest of the app: connecting never blocks, nothing is queued while offline (the
+ * latest retained value per topic is kept instead and sent again on every reconnect), reconnects
+ * back off, and errors are logged once per distinct cause. The last will marks the bridge's
+ * availability topic `offline`; other availability topics (one per receiver) follow it through
+ * `announce()`. Retained state and discovery go out at QoS 1, so a packet lost with a connection is
+ * delivered on reconnecting (mqtt.js resends its unacknowledged ones first, then the link sends the
+ * latest value of every topic).
  *
  * `online` promises that commands are heard, so it waits until the broker acknowledged (SUBACK) the
  * subscriptions made while 'connect' was handled, on every connection: a broker may put a
@@ -38,8 +42,6 @@ export interface LinkOptions {
   /** Retained availability topic: `online` while connected, `offline` as last will and on stop. */
   availabilityTopic: string;
   tls?: TlsOptions;
-  /** Who this link is for, in log lines (a receiver's name). */
-  label: string;
   log: Logger;
   /** Reconnect back-off bounds, in ms (tests shorten them). */
   reconnectMinMs?: number;
@@ -70,6 +72,8 @@ export class MqttLink extends EventEmitter {
   private unacknowledged = 0;
   /** This connection's subscriptions are acknowledged: `online` may go out. */
   private listening = false;
+  /** Availability topics: `online` on them waits until the subscriptions are acknowledged. */
+  private readonly availability = new Set<string>();
 
   constructor(private readonly options: LinkOptions) {
     super();
@@ -100,7 +104,7 @@ export class MqttLink extends EventEmitter {
       will: { topic: availabilityTopic, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
       ...tls,
     };
-    this.retain(availabilityTopic, ONLINE);
+    this.announce(availabilityTopic, true);
     let client: MqttClient;
     try {
       client = mqtt.connect(url, options);
@@ -149,10 +153,23 @@ export class MqttLink extends EventEmitter {
     return this.retained.get(topic);
   }
 
-  /** A non-retained message; dropped when offline (errors and events are only news while live). */
-  send(topic: string, payload: string): void {
+  /**
+   * An availability topic besides the connection's own: `online` goes out only while the broker has
+   * acknowledged this connection's subscriptions (commands are heard), `offline` at once; every
+   * one of them says `offline` when the link stops.
+   */
+  announce(topic: string, online: boolean): void {
+    this.availability.add(topic);
+    this.retain(topic, online ? ONLINE : OFFLINE);
+  }
+
+  /**
+   * A non-retained message; dropped when offline (errors and events are only news while live).
+   * QoS 1 for events an automation waits for (a message's answer).
+   */
+  send(topic: string, payload: string, qos: 0 | 1 = 0): void {
     if (!this.writable()) return;
-    this.client!.publish(topic, payload, { qos: 0, retain: false }, () => undefined);
+    this.client!.publish(topic, payload, { qos, retain: false }, () => undefined);
   }
 
   /** Sends the retained topics matching `filter` (all when omitted) again, changed or not. */
@@ -182,7 +199,7 @@ export class MqttLink extends EventEmitter {
     this.client!.unsubscribe(topics, () => undefined);
   }
 
-  /** Marks the availability `offline` (when connected) and disconnects; never rejects. */
+  /** Marks every availability topic `offline` (when connected) and disconnects; never rejects. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -199,7 +216,10 @@ export class MqttLink extends EventEmitter {
         });
       };
       if (client.connected) {
-        client.publish(this.options.availabilityTopic, OFFLINE, { qos: 1, retain: true }, () => end());
+        // The connection's own topic last: the broker keeps the order of one client's publishes.
+        const own = this.options.availabilityTopic;
+        for (const topic of this.availability) if (topic !== own) client.publish(topic, OFFLINE, { qos: 1, retain: true }, () => undefined);
+        client.publish(own, OFFLINE, { qos: 1, retain: true }, () => end());
       } else {
         clearTimeout(timer);
         client.end(true, () => resolve());
@@ -223,13 +243,16 @@ export class MqttLink extends EventEmitter {
         this.waitForDrain();
         return;
       }
-      // Stays dirty until the subscriptions are acknowledged (see the top of this file).
-      if (topic === this.options.availabilityTopic && !this.listening) continue;
       const payload = this.retained.get(topic) ?? '';
+      // Stays dirty until the subscriptions are acknowledged (see the top of this file).
+      if (payload === ONLINE && this.availability.has(topic) && !this.listening) continue;
       this.dirty.delete(topic);
       // A clear is sent once; forgetting it keeps the map to the topics that exist.
       if (payload === '') this.retained.delete(topic);
-      this.client.publish(topic, payload, { qos: 0, retain: true }, () => undefined);
+      // Availability at QoS 0: mqtt.js would resend an unacknowledged QoS 1 `online` on reconnecting,
+      // before the new connection's subscriptions are acknowledged; a reconnect resends it anyway.
+      const qos = this.availability.has(topic) ? 0 : 1;
+      this.client.publish(topic, payload, { qos, retain: true }, () => undefined);
     }
   }
 
@@ -244,10 +267,10 @@ export class MqttLink extends EventEmitter {
   }
 
   private onConnect(): void {
-    const { url, label, log } = this.options;
+    const { url, log } = this.options;
     this.backoff.reset();
     this.waitingForDrain = false;
-    log.info(`MQTT: ${label} ${this.everConnected ? 'reconnected' : 'connected'} to ${redactUrl(url)}.`);
+    log.info(`MQTT: ${this.everConnected ? 'reconnected' : 'connected'} to ${redactUrl(url)}.`);
     this.everConnected = true;
     this.problems.clear();
     this.connection++;
@@ -282,7 +305,7 @@ export class MqttLink extends EventEmitter {
   private refused(topics: string[], error: Error, packet: Parameters<ClientSubscribeCallback>[2]): void {
     const codes = packet?.granted ?? [];
     const refused = topics.filter((_, i) => Number(codes[i]) >= 0x80);
-    this.problems.say(`${this.options.label}: the broker refused the subscription to ${(refused.length > 0 ? refused : topics).join(', ')} (${error.message}), `
+    this.problems.say(`the broker refused the subscription to ${(refused.length > 0 ? refused : topics).join(', ')} (${error.message}), `
       + 'so messages published there, commands among them, go unheard; allow this client to subscribe to them in the broker\'s access rules');
   }
 
@@ -308,6 +331,6 @@ export class MqttLink extends EventEmitter {
     else if (error.code === 5 || error.code === 135) message = `the broker at ${where} does not allow this client to connect; check its access rules and mqtt.username`;
     else if (error.code === 2 || error.code === 133) message = `the broker at ${where} rejected the client id; set mqtt.clientId`;
     else message = `the connection to ${where} failed: ${error.message}; retrying`;
-    this.problems.say(`${this.options.label}: ${message}`);
+    this.problems.say(message);
   }
 }

@@ -3,7 +3,7 @@
  * when MQTT is enabled. Never throws: a broker that cannot start or be reached is logged, and the
  * rest of the app (HomeKit, the proxy) runs on.
  */
-import { MqttConfig } from '../config/types';
+import { MqttConfig, ProxyConfig } from '../config/types';
 import { Logger } from '../logger';
 import { EmbeddedBroker } from './broker';
 import type { MqttBridge } from './bridge';
@@ -13,12 +13,15 @@ import type { BridgedRuntime } from './receiver-bridge';
 // which a setup with only the embedded broker does not need.
 export { EmbeddedBroker } from './broker';
 export type { MqttBridge, MqttBridgeOptions } from './bridge';
-export { receiverTopics, slugify } from './topics';
+export { bridgeTopics, receiverTopics, slugify } from './topics';
 
 export interface MqttServiceOptions {
   config: MqttConfig;
   receivers: BridgedRuntime[];
   proxyEnabled: boolean;
+  /** The proxy's settings and its listener's URL once it listens (for the channel logo entity). */
+  proxy?: Pick<ProxyConfig, 'publicUrl' | 'listen' | 'token'>;
+  proxyUrl?: () => string | undefined;
   version: string;
   log: Logger;
 }
@@ -26,7 +29,7 @@ export interface MqttServiceOptions {
 export interface MqttService {
   readonly broker: EmbeddedBroker | undefined;
   readonly bridge: MqttBridge | undefined;
-  /** Publishes `offline`, disconnects, then closes the embedded broker; never rejects. */
+  /** Publishes `offline` (every receiver, then the bridge), disconnects, then closes the embedded broker; never rejects. */
   stop(): Promise<void>;
 }
 
@@ -44,7 +47,9 @@ export async function startMqtt(options: MqttServiceOptions): Promise<MqttServic
   if (config.enabled && receivers.length > 0) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { MqttBridge } = require('./bridge') as typeof import('./bridge');
-    bridge = new MqttBridge({ config, receivers, proxyEnabled: options.proxyEnabled, version: options.version, log });
+    bridge = new MqttBridge({
+      config, receivers, proxyEnabled: options.proxyEnabled, proxy: options.proxy, proxyUrl: options.proxyUrl, version: options.version, log,
+    });
     bridge.start();
   }
   let stopping: Promise<void> | undefined;

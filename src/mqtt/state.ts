@@ -1,11 +1,12 @@
 /**
  * What the receiver and its streams look like on MQTT: the receiver's state as one JSON document
- * plus one plain-text topic per field, and each stream session (and their sum) as JSON. Pure
- * functions, so the payloads are easy to test and the bridge only decides when to send them.
+ * plus one plain-text topic per field, its timers, the tuned channel's logo URL, and each stream
+ * session (and their sum) as JSON. Pure functions, so the payloads are easy to test and the bridge
+ * only decides when to send them.
  */
 import { ReceiverState } from '../receiver/monitor';
-import { channelId, tryParseServiceRef } from '../receiver/service-ref';
-import { Programme } from '../receiver/types';
+import { channelId, encodeServiceRef, tryParseServiceRef } from '../receiver/service-ref';
+import { Programme, Timer } from '../receiver/types';
 import { MQTT_BITRATE_STEP_BPS, MQTT_HA_STATE_MAX_CHARS } from '../settings';
 import { SessionStatus } from '../stream/session';
 import { StateField } from './topics';
@@ -13,7 +14,7 @@ import { StateField } from './topics';
 export interface ProgrammePayload {
   title: string;
   description: string;
-  /** ISO 8601, null when the box did not say. */
+  /** ISO 8601 with offset (UTC, `+00:00`), null when the box did not say. */
   begin: string | null;
   end: string | null;
 }
@@ -39,9 +40,17 @@ export type ChannelLabel = (ref: string, boxName: string) => { name: string; lis
 
 const onOff = (value: boolean): 'ON' | 'OFF' => (value ? 'ON' : 'OFF');
 
+/**
+ * ISO 8601 in UTC with an explicit `+00:00` offset and whole seconds: what Home Assistant's
+ * timestamp sensors take as they are, and what a template's `as_datetime` reads.
+ */
+export function isoTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}+00:00`;
+}
+
 function programmePayload(p: Programme | null): ProgrammePayload | null {
   if (!p) return null;
-  return { title: p.title, description: p.description, begin: p.begin?.toISOString() ?? null, end: p.end?.toISOString() ?? null };
+  return { title: p.title, description: p.description, begin: p.begin ? isoTime(p.begin) : null, end: p.end ? isoTime(p.end) : null };
 }
 
 function shortId(ref: string): string {
@@ -54,7 +63,9 @@ export function statePayload(state: ReceiverState, label: ChannelLabel): StatePa
   const shown = channel ? label(channel.ref, channel.name) : undefined;
   return {
     reachable: state.reachable,
-    power: state.power === 'unknown' ? null : onOff(state.power === 'on'),
+    // A box that does not answer is off as far as anyone can tell (deep standby, unplugged): the
+    // power switch shows OFF, so turning it on (Wake-on-LAN) is the obvious next step.
+    power: state.power === 'unknown' ? null : onOff(state.reachable && state.power === 'on'),
     channel: channel && shown ? { name: shown.name, ref: channel.ref, id: shortId(channel.ref), listed: shown.listed } : null,
     volume: state.volume,
     muted: state.muted,
@@ -95,6 +106,29 @@ export function fieldPayloads(payload: StatePayload): Partial<Record<StateField,
       next_title: next?.title ?? null, next_description: next?.description ?? null, next_begin: next?.begin ?? null, next_end: next?.end ?? null,
     }),
   };
+}
+
+/** One timer on `…/timers`. */
+export interface TimerPayload {
+  /** What `timer/delete` takes. */
+  id: string;
+  name: string;
+  channel: string;
+  /** ISO 8601 with offset. */
+  begin: string;
+  end: string;
+  state: Timer['state'];
+}
+
+export function timersPayload(timers: readonly Timer[]): TimerPayload[] {
+  return [...timers]
+    .sort((a, b) => a.begin.getTime() - b.begin.getTime() || a.id.localeCompare(b.id))
+    .map((t) => ({ id: t.id, name: t.name, channel: t.channel, begin: isoTime(t.begin), end: isoTime(t.end), state: t.state }));
+}
+
+/** The proxy's logo URL of a channel (the playlist's `tvg-logo` form). */
+export function piconUrl(proxyBase: string, ref: string): string {
+  return `${proxyBase.replace(/\/+$/, '')}/picon/${encodeServiceRef(ref)}.png`;
 }
 
 export interface StreamPayload {

@@ -11,6 +11,8 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import {
+  MESSAGE_TEXT_MAX_CHARS,
+  MESSAGE_TIMEOUT_MAX_S,
   OWI_HTTP_PORT,
   OWI_HTTPS_PORT,
   OWI_MAX_RESPONSE_BYTES,
@@ -42,10 +44,13 @@ import {
   type CurrentService,
   type DeviceInfo,
   type EpgEvent,
+  type MessageAnswer,
+  type MessageSpec,
   POWER_STATES,
   type PowerState,
   type ReceiverStatus,
   type StreamTarget,
+  type Timer,
   type VolumeState,
 } from './types';
 import {
@@ -54,10 +59,12 @@ import {
   parseDeviceInfo,
   parseEpgList,
   parseEpgService,
+  parseMessageAnswer,
   parsePowerState,
   parseServices,
   parseStatusInfo,
   parseStreamPlaylist,
+  parseTimerList,
   parseVerdict,
   parseVolume,
   refusalOf,
@@ -304,10 +311,79 @@ export class OpenWebIfClient {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Messages, timers and recordings (home control). Each verdict resolves to the box's own
+  // message; a `result: false` throws `rejected` carrying it (`boxMessage`), e.g. a timer conflict.
+  // -------------------------------------------------------------------------------------------
+
+  /** Shows a message on the TV (`/api/message`: type 0 yes/no, 1 info, 2 warning, 3 error). */
+  async message(spec: MessageSpec): Promise<string> {
+    const type = MESSAGE_TYPES[spec.type];
+    if (type === undefined) throw new TypeError(`message type must be info, warning, error or yesno, not "${String(spec.type)}"`);
+    if (typeof spec.text !== 'string' || spec.text.trim() === '') throw new TypeError('message text is empty');
+    if (!Number.isInteger(spec.timeoutS) || spec.timeoutS < 1 || spec.timeoutS > MESSAGE_TIMEOUT_MAX_S) {
+      throw new RangeError(`message timeout must be a whole number of seconds 1-${MESSAGE_TIMEOUT_MAX_S}, not ${spec.timeoutS}`);
+    }
+    const text = spec.text.length > MESSAGE_TEXT_MAX_CHARS ? `${spec.text.slice(0, MESSAGE_TEXT_MAX_CHARS - 1)}…` : spec.text;
+    return this.json('/api/message', `text=${encodeURIComponent(text)}&type=${type}&timeout=${spec.timeoutS}`, parseVerdict);
+  }
+
+  /** The answer to the last yes/no message: 'none' while nobody answered (or it timed out). */
+  async messageAnswer(): Promise<MessageAnswer> {
+    return this.json('/api/messageanswer', '', parseMessageAnswer, this.timeoutMs, true);
+  }
+
+  /** The recording timers (zap timers left out), with their state. */
+  async timers(): Promise<Timer[]> {
+    return this.json('/api/timerlist', '', parseTimerList);
+  }
+
+  /** Adds a recording timer; `begin`/`end` as Dates or Unix seconds. */
+  async timerAdd(ref: ServiceRef | string, begin: Date | number, end: Date | number, name: string, description = ''): Promise<string> {
+    const sref = typeof ref === 'string' ? parseServiceRef(ref) : ref;
+    const from = unixSeconds(begin, 'begin');
+    const to = unixSeconds(end, 'end');
+    if (to <= from) throw new RangeError('a timer must end after it begins');
+    if (typeof name !== 'string' || name.trim() === '') throw new TypeError('timer name is empty');
+    const query = `sRef=${encodeServiceRef(sref)}&begin=${from}&end=${to}&name=${encodeURIComponent(name)}` +
+      `&description=${encodeURIComponent(description)}&justplay=0&disabled=0&afterevent=3`;
+    return this.json('/api/timeradd', query, parseVerdict);
+  }
+
+  /** Adds a recording timer for an EPG event of a channel (the box adds its recording margins). */
+  async timerAddByEvent(ref: ServiceRef | string, eventId: number): Promise<string> {
+    const sref = typeof ref === 'string' ? parseServiceRef(ref) : ref;
+    if (!Number.isInteger(eventId) || eventId <= 0) throw new RangeError(`event id must be a whole number above 0, not ${eventId}`);
+    return this.json('/api/timeraddbyeventid', `sRef=${encodeServiceRef(sref)}&eventid=${eventId}&justplay=0`, parseVerdict);
+  }
+
+  /**
+   * Deletes a timer, addressed as enigma2 does: reference (sent back exactly as the timer list
+   * wrote it), begin and end. A running timer stops recording.
+   */
+  async timerDelete(ref: string, begin: Date | number, end: Date | number): Promise<string> {
+    if (typeof ref !== 'string' || ref.trim() === '') throw new TypeError('timer reference is empty');
+    const query = `sRef=${encodeServiceRef(ref)}&begin=${unixSeconds(begin, 'begin')}&end=${unixSeconds(end, 'end')}`;
+    return this.json('/api/timerdelete', query, parseVerdict);
+  }
+
+  /**
+   * Records what the box shows: the current programme (`recordnow=event`, refused when the channel
+   * has no EPG), or with `infinite` for 10 hours or until stopped.
+   */
+  async recordNow(infinite = false): Promise<string> {
+    // OpenWebIF 2.x looks for an `infinite` argument, older versions for `recordnow=infinite`: send both.
+    return this.json('/api/recordnow', infinite ? 'recordnow=infinite&infinite=1' : 'recordnow=event', parseVerdict);
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Transport
   // -------------------------------------------------------------------------------------------
 
-  private async json<T>(endpoint: string, query: string, parse: Parser<T>, timeoutMs = this.timeoutMs): Promise<T> {
+  /**
+   * GET, parse JSON, throw the box's refusal as `rejected`, check the shape. `refusalIsAnswer`: the
+   * endpoint says `result: false` for an ordinary answer (messageanswer's "No answer in time").
+   */
+  private async json<T>(endpoint: string, query: string, parse: Parser<T>, timeoutMs = this.timeoutMs, refusalIsAnswer = false): Promise<T> {
     const body = await this.text(endpoint, query, 'application/json', timeoutMs);
     const ctx = this.ctx(endpoint);
     let raw: unknown;
@@ -318,7 +394,7 @@ export class OpenWebIfClient {
       const what = head === '' ? 'an empty answer' : head.startsWith('<') ? 'an HTML page instead of JSON' : 'text that is not JSON';
       throw protocolError(ctx, what);
     }
-    const refusal = refusalOf(raw);
+    const refusal = refusalIsAnswer ? undefined : refusalOf(raw);
     if (refusal !== undefined) throw rejectedError(ctx, refusal);
     return this.shaped(endpoint, () => parse(raw));
   }
@@ -399,6 +475,16 @@ export class OpenWebIfClient {
   private ctx(endpoint: string): RequestContext {
     return { receiver: this.label, endpoint };
   }
+}
+
+/** `/api/message` type numbers (OpenWebIF's MessageMapping). */
+const MESSAGE_TYPES: Record<string, number> = { yesno: 0, info: 1, warning: 2, error: 3 };
+
+/** A Date or Unix seconds as whole Unix seconds. */
+function unixSeconds(value: Date | number, what: string): number {
+  const seconds = value instanceof Date ? value.getTime() / 1000 : value;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) throw new RangeError(`timer ${what} is not a valid time`);
+  return Math.floor(seconds);
 }
 
 /** Without a bouquet, getservices lists the bouquets themselves: an empty ref is a caller bug. */

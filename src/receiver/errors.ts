@@ -26,7 +26,10 @@ export type ReceiverErrorKind =
   /** The request was cancelled because the client was closed or the app is stopping. */
   | 'aborted'
   /** Not sent: too many requests to this box were already waiting (a flood of commands). */
-  | 'overloaded';
+  | 'overloaded'
+  /** Not sent: the command names something the box does not have (a channel, a timer) or asks for
+   *  something that cannot work (a timer that ends before it begins, recording in standby). */
+  | 'invalid';
 
 /** Who and what a failure is about: `receiver` is a label like `Living Room (192.168.1.100:80)`. */
 export interface RequestContext {
@@ -190,4 +193,41 @@ export function abortedError(ctx: RequestContext): ReceiverError {
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
   return flat.length > OWI_BOX_MESSAGE_MAX_CHARS ? `${flat.slice(0, OWI_BOX_MESSAGE_MAX_CHARS)}…` : flat;
+}
+
+/** A command the plugin itself declined, with the reason as a sentence (`invalid` kind). */
+export function invalidError(receiver: string, endpoint: string, sentence: string): ReceiverError {
+  return new ReceiverError('invalid', sentence, { receiver, endpoint });
+}
+
+/**
+ * A command refused on purpose, not a failure: "off" while proxy viewers watch and the standby
+ * guard is on. The message says who is watching and how to override it (`force`).
+ */
+export class CommandRefused extends Error {
+  /** The receiver's name, e.g. `Living Room`. */
+  readonly receiver: string;
+  /** Proxy clients attached when it was refused. */
+  readonly viewers: number;
+  /** Names of the channels they watch. */
+  readonly channels: string[];
+
+  constructor(receiver: string, viewers: number, channels: string[]) {
+    const who = viewers === 1 ? '1 viewer is' : `${viewers} viewers are`;
+    const what = channels.length > 0 ? ` ${listText(channels)}` : '';
+    super(`${receiver} stays on: ${who} watching${what} through the proxy; send OFF_FORCE to turn it off anyway.`);
+    this.name = 'CommandRefused';
+    this.receiver = receiver;
+    this.viewers = viewers;
+    this.channels = [...channels];
+  }
+}
+
+export function isCommandRefused(err: unknown): err is CommandRefused {
+  return err instanceof CommandRefused;
+}
+
+/** `A`, `A and B`, `A, B and C`. */
+function listText(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }

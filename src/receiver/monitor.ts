@@ -29,11 +29,17 @@ export interface ReceiverState {
   streaming: boolean;
   now: Programme | null;
   next: Programme | null;
+  /**
+   * True while a power-on is under way that had to wake the box from deep standby (Wake-on-LAN
+   * packet sent, waiting for its web interface): `reachable` is still false and `power` the last
+   * known one; consumers can show "turning on" instead of "not responding".
+   */
+  waking: boolean;
 }
 
 export const INITIAL_STATE: ReceiverState = {
   reachable: false, power: 'unknown', channel: null, volume: 0, muted: false,
-  recording: false, streaming: false, now: null, next: null,
+  recording: false, streaming: false, now: null, next: null, waking: false,
 };
 
 export interface MonitorOptions {
@@ -59,6 +65,10 @@ export class ReceiverMonitor extends EventEmitter {
   /** While unreachable: 1x, 2x, 4x ... the interval, capped. */
   private readonly backoff: Backoff;
   private everPolled = false;
+  /** A power-on is waiting for the box to boot (see ReceiverState.waking). */
+  private waking = false;
+  /** This app sent the box to deep standby: when it stops answering, it is asleep, not lost. */
+  private sentToDeepStandby = false;
 
   constructor(private readonly client: Client, private readonly options: MonitorOptions) {
     super();
@@ -84,6 +94,22 @@ export class ReceiverMonitor extends EventEmitter {
     if (this.running) return;
     this.running = true;
     void this.refresh();
+  }
+
+  /** Marks a wake from deep standby as under way (or over) and publishes it at once. */
+  setWaking(waking: boolean): void {
+    if (this.waking === waking) return;
+    this.waking = waking;
+    if (waking) this.sentToDeepStandby = false;
+    this.publish({ ...this.current, waking });
+  }
+
+  /**
+   * The box was just sent to deep standby from here: once it stops answering, report it as in
+   * standby (asleep) rather than as the last state it answered with.
+   */
+  noteDeepStandby(): void {
+    this.sentToDeepStandby = true;
   }
 
   stop(): void {
@@ -135,7 +161,10 @@ export class ReceiverMonitor extends EventEmitter {
         // getcurrent version while the same programme runs, or every poll would look like a change.
         now: sameShow(this.current.now, status.programme) ? this.current.now : status.programme ?? null,
         next: this.current.next,
+        waking: this.waking,
       };
+      // A box shutting down still answers for a moment; only one that comes back ends the note.
+      if (!this.current.reachable) this.sentToDeepStandby = false;
       if (next.channel?.ref !== this.current.channel?.ref) next.next = null;
       if (this.options.epg && next.channel && this.needsProgrammes(next)) await this.addProgrammes(next);
       if (!next.channel) {
@@ -153,7 +182,10 @@ export class ReceiverMonitor extends EventEmitter {
       this.error = message;
       this.problem.say(sentences(message, 'Will keep trying'));
       // What the box last said stays (HomeKit shows it as not responding), only reachability flips.
-      next = { ...this.current, reachable: false };
+      next = { ...this.current, reachable: false, waking: this.waking };
+      if (this.sentToDeepStandby) {
+        next = { ...next, power: 'standby', channel: null, now: null, next: null, recording: false, streaming: false };
+      }
     }
     this.everPolled = true;
     this.publish(next);
@@ -209,5 +241,5 @@ function sameProgramme(a: Programme | null, b: Programme | null): boolean {
 export function sameState(a: ReceiverState, b: ReceiverState): boolean {
   return a.reachable === b.reachable && a.power === b.power && a.channel?.ref === b.channel?.ref && a.channel?.name === b.channel?.name
     && a.volume === b.volume && a.muted === b.muted && a.recording === b.recording && a.streaming === b.streaming
-    && sameProgramme(a.now, b.now) && sameProgramme(a.next, b.next);
+    && sameProgramme(a.now, b.now) && sameProgramme(a.next, b.next) && a.waking === b.waking;
 }

@@ -233,3 +233,43 @@ const POWER_STATE_NAMES = Object.fromEntries(
 export function powerStateName(code: number): PowerState | undefined {
   return POWER_STATE_NAMES[code];
 }
+
+/** A recording timer as the box lists it (`/api/timerlist`). */
+export interface Timer {
+  /**
+   * Stable id for commands (`timer/delete`): `<begin>_<end>_<channel id>` (begin and end in Unix
+   * seconds). Enigma2 itself identifies a timer by reference, begin and end.
+   */
+  id: string;
+  name: string;
+  /** The channel's name as the box gives it. */
+  channel: string;
+  /** The service reference as the box writes it (it wants it back unchanged). */
+  ref: string;
+  begin: Date;
+  end: Date;
+  /** Enigma2's timer state (0 waiting, 1 preparing, 2 running, 3 ended; `disabled` set). */
+  state: 'waiting' | 'preparing' | 'recording' | 'done' | 'disabled';
+  /** The EPG event it records, when it was made from one. */
+  eventId?: number;
+  /** An instant recording (record now; the box marks these `dontsave`): what `stopRecording` stops. */
+  instant?: boolean;
+}
+
+/** A timer to add: a channel (name, reference or short id) with a time span, or an EPG event. */
+export type TimerSpec =
+  | { channel: string; begin: Date; end: Date; name?: string }
+  | { channel?: string; eventId: number };
+
+export type MessageType = 'info' | 'warning' | 'error' | 'yesno';
+
+/** A message shown on the TV (`/api/message`). */
+export interface MessageSpec {
+  text: string;
+  type: MessageType;
+  /** Seconds on screen (a yes/no question waits this long for an answer). */
+  timeoutS: number;
+}
+
+/** The viewer's answer to a yes/no message; 'none' when the time ran out. */
+export type MessageAnswer = 'yes' | 'no' | 'none';

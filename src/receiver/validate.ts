@@ -5,16 +5,18 @@
  * have (string booleans, absent keys in standby, `begin_timestamp: 0`, null MACs) are accepted.
  */
 import { decodeHtmlEntities } from './html-entities';
-import { isPlayable, tryParseServiceRef } from './service-ref';
+import { channelId, isPlayable, tryParseServiceRef } from './service-ref';
 import type {
   Bouquet,
   BouquetService,
   CurrentService,
   DeviceInfo,
   EpgEvent,
+  MessageAnswer,
   Programme,
   ReceiverStatus,
   StreamTarget,
+  Timer,
   Tuner,
   VolumeState,
 } from './types';
@@ -319,3 +321,84 @@ export function parseStreamPlaylist(text: string): StreamTarget {
   const port = url.port !== '' ? parseInt(url.port, 10) : url.protocol === 'https:' ? 443 : 80;
   return { url: url.toString(), port, program };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Timers and messages (home control)
+// ---------------------------------------------------------------------------------------------
+
+/** enigma2's TimerEntry states: 0 waiting, 1 prepared, 2 running, 3 ended (4 failed on some images). */
+const TIMER_STATES: Record<number, Timer['state']> = { 0: 'waiting', 1: 'preparing', 2: 'recording', 3: 'done' };
+
+/** OpenWebIF writes flags as 0/1, some images as booleans. */
+function flag(o: Obj, key: string, where: string): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  const n = toNumber(v);
+  if (n === undefined) throw new ShapeError(`${where}"${key}" is ${describe(v)}, not 0/1`);
+  return n !== 0;
+}
+
+/**
+ * The id a timer is addressed by (`<begin>_<end>_<channel id>`, Unix seconds): enigma2 itself
+ * tells timers apart by reference, begin and end. A reference that is no plain channel (a bouquet
+ * of alternatives, an odd IPTV spelling) gets its own characters, made safe for topics.
+ */
+export function timerId(ref: string, begin: number, end: number): string {
+  const parsed = tryParseServiceRef(ref);
+  const channel = parsed && isPlayable(parsed) ? channelId(parsed) : ref.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toLowerCase().slice(0, 60) || 'unknown';
+  return `${begin}_${end}_${channel}`;
+}
+
+/**
+ * `/api/timerlist` → the recording timers, in the box's order. Zap timers (`justplay`) are left out:
+ * they record nothing. One timer the box wrote badly is left out instead of costing the whole list.
+ */
+export function parseTimerList(raw: unknown): Timer[] {
+  const o = obj(raw, 'the answer');
+  const timers: Timer[] = [];
+  arr(o, 'timers').forEach((item, i) => {
+    const where = `timer ${i + 1} `;
+    const t = obj(item, `timer ${i + 1}`);
+    const ref = str(t, 'serviceref', where);
+    const begin = Math.floor(num(t, 'begin', where));
+    const end = Math.floor(num(t, 'end', where));
+    if (flag(t, 'justplay', where)) return;
+    const code = optNum(t, 'state', where) ?? 0;
+    const eit = optNum(t, 'eit', where);
+    const timer: Timer = {
+      id: timerId(ref, begin, end),
+      // Timer names are written as they were given (not HTML-escaped like EPG text).
+      name: optStr(t, 'name', where) ?? '',
+      channel: optStr(t, 'servicename', where) ?? '',
+      ref,
+      begin: new Date(begin * 1000),
+      end: new Date(end * 1000),
+      state: flag(t, 'disabled', where) ? 'disabled' : (TIMER_STATES[code] ?? 'done'),
+    };
+    if (eit !== undefined && eit > 0) timer.eventId = eit;
+    if (flag(t, 'dontsave', where)) timer.instant = true;
+    timers.push(timer);
+  });
+  return timers;
+}
+
+/**
+ * `/api/messageanswer` → the answer to the last yes/no message. The box keeps one answer and says
+ * `result: false, "No answer in time"` while there is none, which is not a failure here.
+ */
+export function parseMessageAnswer(raw: unknown): MessageAnswer {
+  const o = obj(raw, 'the answer');
+  if (o.result === false) return 'none';
+  if (o.result !== true) throw new ShapeError(`"result" is ${describe(o.result)}, not true/false`);
+  const message = optStr(o, 'message') ?? '';
+  // The sentence is translated into the box's language ("Antwort ist JA!"): its last word decides.
+  const last = message.toLowerCase().replace(/[!.?\s]+$/u, '').split(/\s+/).pop() ?? '';
+  if (YES_WORDS.has(last)) return 'yes';
+  if (NO_WORDS.has(last)) return 'no';
+  throw new ShapeError(`"message" is ${describe(message)}, not "Answer is YES!" or "Answer is NO!"`);
+}
+
+/** "Yes" and "no" in the languages enigma2 images ship translations for most often. */
+const YES_WORDS = new Set(['yes', 'ja', 'oui', 'si', 'sí', 'sì', 'sim', 'tak', 'ano', 'áno', 'da', 'igen', 'kyllä', 'evet', 'jah', 'taip', 'jā', 'ναι', 'да', 'так']);
+const NO_WORDS = new Set(['no', 'nein', 'non', 'não', 'nie', 'ne', 'nem', 'ei', 'hayır', 'nee', 'nej', 'nei', 'nu', 'όχι', 'нет', 'ні']);

@@ -1,14 +1,19 @@
 /**
  * A simulated Enigma2 receiver for the demo, the `xg2g simulate` command and the tests: an OpenWebIF
  * web interface, the 8001 streaming port and the 17999-style relay, all on loopback ports, sharing
- * one box state that tests can read and change "from the remote".
+ * one box state that tests can read and change "from the remote". Deep standby is real: web and
+ * stream ports drop every connection until a Wake-on-LAN packet for the box's MAC reaches its UDP
+ * port (`wakePort`), and it boots after `bootDelayMs`. Timers, instant recordings and messages
+ * live in home.ts.
  */
-import { parseServiceRef } from '../receiver/service-ref';
-import { SIM_HOST_DEFAULT, SIM_TUNERS_DEFAULT } from '../settings';
+import { parseServiceRef, tryParseServiceRef } from '../receiver/service-ref';
+import { SIM_BOOT_DELAY_MS, SIM_HOST_DEFAULT, SIM_TUNERS_DEFAULT } from '../settings';
 import { buildChannelData, type CaptureSpec, type SimBouquet, type SimProfile } from './channels';
 import { defaultCacheDir, ensureStreamCache, profileFile, readCapture, type CaptureInfo } from './media';
+import { SimHome, type SimMessage, type SimTimer } from './home';
 import { SimContext, type RecordedRequest, type SimulatorState, type WebFault } from './state';
 import { StreamListener } from './stream-server';
+import { WakeListener, type WakePacket } from './wake-listener';
 import { WebServer } from './web';
 
 export { ensureStreamCache } from './media';
@@ -16,6 +21,11 @@ export { CAPTURES_TV_REF, FAVOURITES_TV_REF } from './channels';
 export { STREAM_OK_HEADER } from './stream-server';
 export type { SimBouquet, SimBouquetEntry, SimChannel, SimEvent, SimProfile } from './channels';
 export type { RecordedRequest, SimulatorState } from './state';
+export type { SimMessage, SimTimer } from './home';
+export type { WakePacket } from './wake-listener';
+
+/** The MAC the simulated box reports in deviceinfo (ifaces[0].mac) unless told another. */
+export const SIM_MAC = '00:1d:ec:0e:4a:31';
 
 export interface SimulatorOptions {
   host?: string;
@@ -28,6 +38,16 @@ export interface SimulatorOptions {
   tuners?: number;
   busyBehaviour?: 'eof' | 'http400';
   macNull?: boolean;
+  /** The box's MAC (deviceinfo and Wake-on-LAN); default SIM_MAC. */
+  mac?: string;
+  /** UDP port for Wake-on-LAN packets (default 0 = any free port, see `wakePort`). */
+  wakePort?: number;
+  /** From a matching magic packet to the web interface answering, in ms (default SIM_BOOT_DELAY_MS). */
+  bootDelayMs?: number;
+  /** What a wake from deep standby boots into: a real box comes up on (default). */
+  bootInto?: 'on' | 'standby';
+  /** The clock timers and messages follow, ms since the epoch (default Date.now); tests move it. */
+  clock?: () => number;
   captures?: Array<{ file: string; name?: string; ref?: string }>;
   randomStart?: boolean;
   cacheDir?: string;
@@ -47,6 +67,18 @@ export interface Simulator {
   activeStreams(): Array<{ ref: string; listener: 'stream' | 'relay'; pid?: number }>;
   readonly keys: number[];
   readonly bouquets: SimBouquet[];
+  /** UDP port (on `host`) where the box listens for Wake-on-LAN packets while in deep standby. */
+  readonly wakePort: number;
+  /** The MAC it reports and wakes for. */
+  readonly mac: string;
+  /** Every UDP packet that reached the wake port. */
+  readonly wakePackets: WakePacket[];
+  /** The box's timers (instant recordings included), as it keeps them. */
+  readonly timers: SimTimer[];
+  /** Every message shown on the TV, oldest first. */
+  readonly messages: SimMessage[];
+  /** Answers the yes/no message on screen; false when none waits for an answer. */
+  answerMessage(answer: 'yes' | 'no'): boolean;
   close(): Promise<void>;
 }
 
@@ -77,6 +109,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const data = buildChannelData(specs);
   const state: SimulatorState = { power: 'on', channelRef: data.initialRef, volume: 50, muted: false, recording: false };
   const ctx = new SimContext(state, tuners, log);
+  const mac = opts.mac ?? SIM_MAC;
+  const clock = opts.clock ?? Date.now;
+  const home = new SimHome({ state, tuners, clock, findChannel: (ref) => { const r = tryParseServiceRef(ref); return r ? data.channels.get(r.ref) : undefined; } });
 
   // Encoding takes a few seconds the first time; the web interface must not wait for it.
   let cache: Promise<string> | undefined;
@@ -114,14 +149,33 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     auth: opts.auth,
     tuners,
     macNull: opts.macNull ?? false,
+    mac,
+    home,
     streamPort: () => stream.port,
     relayPort: () => relay.port,
     onPower: powerEffect,
   });
 
+  // Deep standby: only the network card listens, for its magic packet; the box boots after a while.
+  let booting: NodeJS.Timeout | undefined;
+  const bootDelayMs = opts.bootDelayMs ?? SIM_BOOT_DELAY_MS;
+  const wake = new WakeListener({
+    host,
+    port: opts.wakePort ?? 0,
+    mac,
+    onWake: () => {
+      if (state.power !== 'deep' || booting) return;
+      log('simulator: Wake-on-LAN packet received, booting');
+      booting = setTimeout(() => {
+        booting = undefined;
+        if (state.power === 'deep') state.power = opts.bootInto ?? 'on';
+      }, bootDelayMs);
+    },
+  });
+
   const started: Array<{ close(): Promise<void> }> = [];
   try {
-    for (const l of [web, stream, relay]) {
+    for (const l of [web, stream, relay, wake]) {
       await l.start();
       started.push(l);
     }
@@ -130,7 +184,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     throw err;
   }
   const url = (port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log(`simulator: web ${url(web.port)}, stream ${url(stream.port)}, relay ${url(relay.port)}`);
+  log(`simulator: web ${url(web.port)}, stream ${url(stream.port)}, relay ${url(relay.port)}, Wake-on-LAN udp ${wake.port}`);
 
   let closing: Promise<void> | undefined;
   return {
@@ -157,9 +211,17 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     keys: ctx.keys,
     bouquets: data.bouquets,
+    wakePort: wake.port,
+    mac,
+    wakePackets: wake.packets,
+    timers: home.timers,
+    messages: home.messages,
+    answerMessage: (answer) => home.answer(answer),
     close(): Promise<void> {
       closing ??= (async () => {
-        await Promise.all([web.close(), stream.close(), relay.close()]);
+        if (booting) clearTimeout(booting);
+        booting = undefined;
+        await Promise.all([web.close(), stream.close(), relay.close(), wake.close()]);
         await ctx.stopStreams();
         // An encode started by this simulator must not outlive it.
         await cache?.catch(() => undefined);

@@ -18,6 +18,7 @@ import {
   type SimChannel,
   type SimEvent,
 } from './channels';
+import type { SimHome } from './home';
 import { buildPicons } from './picons';
 import { checkBasicAuth } from './stream-server';
 import { flatQuery, type SimContext } from './state';
@@ -30,6 +31,10 @@ export interface WebOptions {
   auth?: { username: string; password: string };
   tuners: number;
   macNull: boolean;
+  /** The MAC deviceinfo reports (and Wake-on-LAN answers to). */
+  mac: string;
+  /** Timers, instant recordings and messages. */
+  home: SimHome;
   /** Ports written into stream.m3u. */
   streamPort(): number;
   relayPort(): number;
@@ -104,6 +109,7 @@ export class WebServer {
       '/api/epgnext': (q) => this.epgBouquet(q, 1),
       '/api/epgservice': (q) => this.epgservice(q),
       '/web/stream.m3u': (q, req) => this.streamM3u(q, req),
+      ...o.home.routes(),
     };
   }
 
@@ -259,7 +265,7 @@ export class WebServer {
     }
     Object.assign(out, {
       inStandby: st.power === 'on' ? 'false' : 'true',
-      isRecording: st.recording ? 'true' : 'false',
+      isRecording: st.recording || this.o.home.recording() ? 'true' : 'false',
       isStreaming: streaming ? 'true' : 'false',
       Streaming_list: this.streamingList(),
     });
@@ -305,7 +311,7 @@ export class WebServer {
           name: 'eth0',
           friendlynic: 'Broadcom Gigabit Ethernet',
           linkspeed: '1 GBit/s',
-          mac: this.o.macNull ? null : '00:1d:ec:0e:4a:31',
+          mac: this.o.macNull ? null : this.o.mac,
           dhcp: true,
           ipv4method: 'DHCP',
           ip: '192.168.1.100',

@@ -68,6 +68,8 @@ describe('defaults', () => {
       name: 'Receiver', host: 'box.local', port: 80, https: false, allowSelfSigned: false,
       username: '', password: '', bouquets: ['Favourites (TV)'], streamTarget: 'http://box.local:8001',
       tvAccessory: true, channelAccessories: true, infoKey: 'MENU', refreshInterval: 5,
+      mac: '', wakeOnLan: true, wakeBroadcast: [], offMode: 'standby', standbyGuard: true, recordSwitch: false,
+      sensors: { recording: false, streaming: false, power: false, type: 'contact' }, deepStandbySwitch: false, rebootSwitch: false,
     });
     expect(isConfigured(config)).toBe(true);
   });
@@ -226,6 +228,10 @@ describe('environment over file over defaults', () => {
         XG2G_HLS_TRANSCODE_VIDEO: 'yes',
         XG2G_HLS_VIDEO_ENCODER: 'h264_vaapi',
         XG2G_APPLE_REDIRECT: 'false',
+        XG2G_OWI_MAC: '00-1D-EC-0E-12-34',
+        XG2G_WAKE_BROADCAST: '10.0.0.255, 255.255.255.255',
+        XG2G_OFF_MODE: 'deepStandby',
+        XG2G_STANDBY_GUARD: 'no',
       },
     });
     expect(config).toEqual<Config>({
@@ -234,7 +240,9 @@ describe('environment over file over defaults', () => {
         name: 'Receiver', host: '10.0.0.2', port: 8080, https: false, allowSelfSigned: false,
         username: 'root', password: 'pw', bouquets: ['Favourites (TV)', 'Sport', 'News'],
         streamTarget: 'http://10.0.0.2:17999', tvAccessory: true, channelAccessories: true,
-        infoKey: 'MENU', refreshInterval: 5,
+        infoKey: 'MENU', refreshInterval: 5, mac: '00:1d:ec:0e:12:34', wakeOnLan: true, wakeBroadcast: ['10.0.0.255', '255.255.255.255'],
+        offMode: 'deepStandby', standbyGuard: false, recordSwitch: false, sensors: { recording: false, streaming: false, power: false, type: 'contact' },
+        deepStandbySwitch: false, rebootSwitch: false,
       }],
       proxy: {
         enabled: true, listen: '[::1]:18001', publicUrl: 'https://tv.example.org/xg2g', maxSessions: 3,

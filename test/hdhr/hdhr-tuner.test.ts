@@ -26,7 +26,8 @@ const getJson = async <T>(url: string): Promise<T> => {
 };
 
 /** UDP sockets this process holds (Linux): fds that are sockets, matched against /proc/net/udp*. */
-function udpSockets(): number {
+/** UDP sockets this process has open, but those on `except` ports (the simulator's wake listener). */
+function udpSockets(except: number[] = []): number {
   const inodes = new Set<string>();
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
@@ -37,7 +38,8 @@ function udpSockets(): number {
     }
   }
   const rows = ['/proc/net/udp', '/proc/net/udp6'].filter(existsSync).flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').slice(1));
-  return rows.filter((row) => inodes.has(row.trim().split(/\s+/)[9])).length;
+  const port = (row: string): number => parseInt(row.trim().split(/\s+/)[1].split(':')[1], 16);
+  return rows.filter((row) => inodes.has(row.trim().split(/\s+/)[9]) && !except.includes(port(row))).length;
 }
 
 /** A client socket on loopback that collects what comes back. */
@@ -92,7 +94,7 @@ describe('HDHomeRun tuner emulation', () => {
 
   it('binds its two discovery sockets on loopback, as the proxy listens there', () => {
     expect(stack.app.discoveryPorts).toEqual({ ssdp: expect.any(Number), hdhr: expect.any(Number) });
-    expect(udpSockets() - udpBefore).toBe(2);
+    expect(udpSockets([stack.sim.wakePort]) - udpBefore).toBe(2);
   });
 
   it('walks Plex\'s and Jellyfin\'s way to a channel that ffprobe reads as H.264 with AAC, and frees the tuner after', async () => {
@@ -241,7 +243,7 @@ describe('with hdhr.enabled off (the default)', () => {
       }
       expect((await fetchBytes(`${stack.url}/lineup.post?scan=start`, Infinity, 15_000, 'POST')).status).toBe(404);
       expect(stack.app.discoveryPorts).toEqual({});
-      expect(udpSockets()).toBe(before);
+      expect(udpSockets([stack.sim.wakePort])).toBe(before);
     } finally {
       await stack.stop();
     }

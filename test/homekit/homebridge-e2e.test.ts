@@ -175,8 +175,9 @@ it('shows Not Responding while the box is unreachable and recovers by itself', a
     const NOT_RESPONDING = -70402;
     await until(async () => (await tv.get(1, active)).status === NOT_RESPONDING, 5_000, 'TV not responding');
     expect((await bridge.get(arte.aid, arteOn)).status).toBe(NOT_RESPONDING);
-    // A write while the box is away fails cleanly too.
-    expect(await tv.put(1, active, 1)).toBe(NOT_RESPONDING);
+    // A write while the box is away fails cleanly too. (Not "on": that would send a Wake-on-LAN
+    // packet and wait for the box, see homebridge-control.test.ts.)
+    expect(await tv.put(1, active, 0)).toBe(NOT_RESPONDING);
   } finally {
     sim.setFault(null);
   }

@@ -10,6 +10,11 @@ import { cleanName, isValidName } from '../../src/homekit/names';
 import { enigma2KeyFor, HOMEKIT_REMOTE_KEYS } from '../../src/homekit/remote-keys';
 import { setupCode } from '../../src/homekit/setup-code';
 import { channelIsOn } from '../../src/homekit/channel-accessories';
+import { asleep, refusalSentence, showable } from '../../src/homekit/commands';
+import { controlAccessoryCount, controlRoles } from '../../src/homekit/control-accessories';
+import { anyViewers, chosenSensors } from '../../src/homekit/sensors';
+import { loadConfig } from '../../src/config';
+import { CommandRefused } from '../../src/receiver/errors';
 import { INITIAL_STATE } from '../../src/receiver/monitor';
 import { KEY_CODES } from '../../src/receiver/keys';
 import { channelNumber, parseServiceRef } from '../../src/receiver/service-ref';
@@ -132,6 +137,44 @@ describe('channel switch state', () => {
     expect(channelIsOn(on, ARD.ref)).toBe(false);
     expect(channelIsOn({ ...on, power: 'standby' }, ZDF.ref)).toBe(false);
     expect(channelIsOn({ ...on, channel: null }, ZDF.ref)).toBe(false);
+  });
+});
+
+describe('home control', () => {
+  const on = { ...INITIAL_STATE, reachable: true, power: 'on' as const };
+  it('shows a box that vanished in standby as asleep (off), one that vanished while on as Not Responding', () => {
+    expect(showable(on)).toBe(true);
+    expect(asleep({ ...on, reachable: false, power: 'standby' })).toBe(true);
+    expect(showable({ ...on, reachable: false, power: 'standby' })).toBe(true);
+    expect(showable({ ...on, reachable: false })).toBe(false);
+    expect(showable({ ...on, reachable: false, waking: true })).toBe(true);
+    expect(showable(INITIAL_STATE)).toBe(false);
+  });
+
+  it('makes one accessory per switch and one for all sensors, only for what is turned on', () => {
+    const receiver = (extra: Record<string, unknown>) => loadConfig({
+      env: {}, block: { platform: 'XG2G', receivers: [{ host: '192.168.1.2', ...extra }] },
+    }).receivers[0];
+    expect(controlRoles(receiver({}))).toEqual([]);
+    const all = receiver({ recordSwitch: true, deepStandbySwitch: true, rebootSwitch: true, sensors: { streaming: true, power: true } });
+    expect(controlRoles(all)).toEqual(['record', 'sensors', 'deepStandby', 'reboot']);
+    expect(chosenSensors(all.sensors)).toEqual(['streaming', 'power']);
+    expect(controlAccessoryCount([all, receiver({ sensors: { recording: true } })])).toBe(5);
+  });
+
+  it('counts proxy viewers over all sessions of a receiver', () => {
+    expect(anyViewers(undefined)).toBe(false);
+    expect(anyViewers({ list: () => [] })).toBe(false);
+    const sessions = (...counts: number[]) => ({ list: () => counts.map((clientCount) => ({ clientCount })) as never[] });
+    expect(anyViewers(sessions(0, 0))).toBe(false);
+    expect(anyViewers(sessions(0, 2))).toBe(true);
+  });
+
+  it('words a refusal for Home app users (no MQTT command in it)', () => {
+    const line = refusalSentence(new CommandRefused('Living Room', 2, ['ZDF HD', 'arte HD']));
+    expect(line).toMatch(/^Living Room stays on: 2 viewers are watching ZDF HD, arte HD through the stream proxy\. Stop those streams first/);
+    expect(line).toContain('standbyGuard');
+    expect(line).not.toContain('OFF_FORCE');
   });
 });
 

@@ -91,7 +91,9 @@ describe('config.schema.json against the validator', () => {
     const receiver = {
       name: 'Living Room', host: '192.168.1.100', port: 80, https: false, allowSelfSigned: false, username: 'root',
       password: 'secret', bouquets: ['Favourites (TV)'], streamTarget: '17999', tvAccessory: true,
-      channelAccessories: true, infoKey: 'MENU', refreshInterval: 5,
+      channelAccessories: true, infoKey: 'MENU', refreshInterval: 5, mac: '00:1d:ec:0e:12:34', wakeOnLan: true,
+      wakeBroadcast: ['192.168.1.255'], offMode: 'standby', standbyGuard: true, recordSwitch: false,
+      sensors: { recording: false, streaming: false, power: false, type: 'contact' }, deepStandbySwitch: false, rebootSwitch: false,
     };
     const block = {
       platform: 'XG2G', name: 'xg2g', receivers: [receiver],

@@ -9,6 +9,7 @@ import * as hap from 'hap-nodejs';
 import { PlatformAccessory } from 'homebridge/lib/platformAccessory';
 import type { API, Logging, PlatformConfig } from 'homebridge';
 import { channelUuidSeed } from '../../src/homekit/channel-accessories';
+import { controlUuidSeed } from '../../src/homekit/control-accessories';
 import { XG2GPlatform } from '../../src/platform';
 import { parseServiceRef } from '../../src/receiver/service-ref';
 import { startSimulator, type Simulator } from '../../src/simulator';
@@ -136,6 +137,54 @@ describe('with the simulator', () => {
       const on = cachedZdf.getService(hap.Service.Switch)!.getCharacteristic(hap.Characteristic.On);
       await until(() => on.value === true, 5_000, 'cached switch on');
     } finally {
+      hb.events.emit('shutdown');
+      await until(() => hb.lines.some((l) => l.includes('Stopped:')), 5_000, 'stopped');
+    }
+  });
+
+  it('restores home-control accessories, reshapes the sensors, adds new ones and removes those turned off', async () => {
+    const hb = fakeHomebridge(dir);
+    const web = new URL(sim.webUrl);
+    const platform = new XG2GPlatform(logger(hb.lines), {
+      platform: 'XG2G',
+      receivers: [{
+        name: 'Box', host: web.hostname, port: Number(web.port), streamTarget: sim.streamUrl, refreshInterval: 1,
+        tvAccessory: false, channelAccessories: false,
+        recordSwitch: true, deepStandbySwitch: true, sensors: { streaming: true, type: 'occupancy' },
+      }],
+      proxy: { enabled: false }, api: { listen: '' }, mqtt: { enabled: false },
+    } as PlatformConfig, hb.api);
+    const device = await (await fetch(`${sim.webUrl.replace(/\/$/, '')}/api/deviceinfo`)).json() as { ifaces: Array<{ mac: string }> };
+    const identity = device.ifaces.map((i) => i.mac).find(Boolean)!.toLowerCase();
+    const cachedAs = (name: string, role: string): PlatformAccessory => {
+      const a = new PlatformAccessory(name, hap.uuid.generate(controlUuidSeed(identity, role as 'record')));
+      a.context = { kind: 'control', role, identity, receiverName: 'Box', host: web.hostname };
+      platform.configureAccessory(a);
+      return a;
+    };
+    const record = cachedAs('Box Record', 'record');
+    const reboot = cachedAs('Box Reboot', 'reboot');
+    const sensors = cachedAs('Box Sensors', 'sensors');
+    sensors.addService(new hap.Service.ContactSensor('Box Recording', 'recording'));
+    sensors.addService(new hap.Service.ContactSensor('Box Power', 'power'));
+
+    sim.setState({ power: 'on', recording: false });
+    hb.events.emit('didFinishLaunching');
+    try {
+      const deepUuid = hap.uuid.generate(controlUuidSeed(identity, 'deepStandby'));
+      await until(() => hb.registered.some((a) => a.UUID === deepUuid), 10_000, 'Deep Standby switch created');
+      expect(hb.unregistered).toEqual([reboot]);
+      expect(hb.registered).not.toContain(record);
+      expect(hb.registered).not.toContain(sensors);
+      const kinds = sensors.services.filter((s) => s.UUID !== hap.Service.AccessoryInformation.UUID).map((s) => [s.UUID, s.subtype]);
+      expect(kinds).toEqual([[hap.Service.OccupancySensor.UUID, 'streaming']]);
+      expect(hb.lines.join('\n')).toMatch(/Removing 1 accessory\(ies\) \("Box Reboot"\) no longer in the configuration/);
+      // The restored Record switch answers from the box's state.
+      const on = record.getService(hap.Service.Switch)!.getCharacteristic(hap.Characteristic.On);
+      sim.setState({ recording: true });
+      await until(() => on.value === true, 5_000, 'Record switch on');
+    } finally {
+      sim.setState({ recording: false });
       hb.events.emit('shutdown');
       await until(() => hb.lines.some((l) => l.includes('Stopped:')), 5_000, 'stopped');
     }

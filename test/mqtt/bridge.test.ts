@@ -1,34 +1,23 @@
 // The MQTT bridge end to end, against the embedded aedes broker and a real Mosquitto: Home
-// Assistant discovery payloads, state on change, every command driving the simulator, stream
-// sessions through the proxy, malformed commands, leftovers of earlier runs, and broker restarts.
+// Assistant discovery payloads (checked against HA's schema, see ha-schema.ts), state on change,
+// every command driving the simulator, stream sessions through the proxy, malformed commands,
+// leftovers of earlier runs, and broker restarts.
 import http from 'node:http';
-import { KEY_BUTTONS } from '../../src/mqtt/discovery';
-import { receiverTopics } from '../../src/mqtt/topics';
+import { CONTROL_BUTTONS, KEY_BUTTONS } from '../../src/mqtt/discovery';
+import { bridgeTopics, receiverTopics } from '../../src/mqtt/topics';
 import { ARTE_HD, DAS_ERSTE_HD, SERVUS_AAC, until, ZDF_HD } from '../helpers/stack';
-import { MqttStack, retainedSnapshot, startAedes, startMosquitto, startMqttStack, TestBroker, Watcher } from './helpers';
+import { discoveryProblems } from './ha-schema';
+import { discoveryConfigs, haAvailable, MqttStack, retainedSnapshot, startAedes, startMosquitto, startMqttStack, TestBroker, Watcher } from './helpers';
 
 const T = receiverTopics('xg2g', 'living_room');
+const B = bridgeTopics('xg2g');
 const DP = 'homeassistant';
-/** Power, channel, volume, mute, programme, recording, box streaming, refresh, 3 stream sensors, the key buttons. */
-const ENTITIES = 11 + KEY_BUTTONS.length;
-
-/** What Home Assistant's MQTT schema requires per component, beyond unique_id, device and availability. */
-const REQUIRED: Record<string, string[]> = {
-  switch: ['command_topic'],
-  select: ['command_topic', 'state_topic', 'options'],
-  number: ['command_topic', 'min', 'max'],
-  sensor: ['state_topic'],
-  binary_sensor: ['state_topic'],
-  button: ['command_topic'],
-};
-
-function discoveryConfigs(w: Watcher): Map<string, Record<string, unknown>> {
-  const configs = new Map<string, Record<string, unknown>>();
-  for (const [topic, text] of w.latest) {
-    if (topic.startsWith(`${DP}/`) && topic.endsWith('/config') && text !== '') configs.set(topic, JSON.parse(text) as Record<string, unknown>);
-  }
-  return configs;
-}
+/**
+ * Power, channel, volume, mute, programme with its begin and end, recording, timers, box streaming,
+ * refresh, the channel logo and 3 stream sensors (these 4 with the proxy), the key and control buttons.
+ */
+const ENTITIES = 15 + KEY_BUTTONS.length + CONTROL_BUTTONS.length;
+const PROXY_ENTITIES = 4;
 
 /** Keeps a proxy stream open until `close()`; resolves once the first bytes arrived. */
 function openStream(url: string): Promise<{ bytes: () => number; close: () => void }> {
@@ -76,10 +65,16 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
     watcher = await Watcher.connect(broker.url, ['xg2g/#', `${DP}/#`]);
     // aedes may deliver retained messages after newer live ones: take the old `offline` first, so
     // it cannot land after the new `online`.
-    if (leftOffline) await watcher.waitFor(T.availability, (p) => p === 'offline');
+    if (leftOffline) {
+      await watcher.waitFor(B.availability, (p) => p === 'offline');
+      await watcher.waitFor(T.availability, (p) => p === 'offline');
+    }
     leftOffline = true;
     stack = await startMqttStack({ brokerUrl: broker.url, ...options });
-    if (onlineSeen === 'live') await watcher.waitFor(T.availability, (p) => p === 'online');
+    if (onlineSeen === 'live') {
+      await watcher.waitFor(B.availability, (p) => p === 'online');
+      await watcher.waitFor(T.availability, (p) => p === 'online');
+    }
     else await until(async () => (await retainedSnapshot(broker.url, [T.availability], 100)).get(T.availability) === 'online', 5_000, 'online on the broker');
     await watcher.waitFor(T.field('power'));
     return { stack, w: watcher };
@@ -92,7 +87,9 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
     const uniqueIds = new Set<string>();
     for (const [topic, config] of configs) {
       const component = topic.split('/')[1];
-      for (const key of [...REQUIRED[component], 'unique_id', 'device', 'availability', 'origin', 'name']) {
+      // Home Assistant's schema: required keys, no key it would drop, every value of the right type.
+      expect([topic, discoveryProblems(component, config)]).toEqual([topic, []]);
+      for (const key of ['unique_id', 'default_entity_id', 'device', 'availability', 'origin', 'name']) {
         expect([topic, key, config[key]]).toEqual([topic, key, expect.anything()]);
       }
       uniqueIds.add(config.unique_id as string);
@@ -101,10 +98,12 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
       expect((device.identifiers as string[])[0]).toMatch(/^xg2g_/);
       expect(device.configuration_url).toBe(`${stack.sim.webUrl}/`);
       expect((config.origin as Record<string, unknown>).name).toBe('homebridge-xg2g');
+      // Every entity follows the bridge's last will; all of them are available now.
       const availability = config.availability as Array<{ topic: string }>;
-      expect(availability[0].topic).toBe(T.availability);
+      expect(availability[0].topic).toBe(B.availability);
+      expect([topic, haAvailable(config, w.latest)]).toEqual([topic, true]);
       // Every topic it names is one the bridge publishes or listens to.
-      for (const key of ['state_topic', 'json_attributes_topic']) if (config[key]) expect(w.latest.has(config[key] as string)).toBe(true);
+      for (const key of ['state_topic', 'json_attributes_topic', 'url_topic']) if (config[key]) expect([topic, w.latest.has(config[key] as string)]).toEqual([topic, true]);
     }
     expect(uniqueIds.size).toBe(configs.size);
     const select = [...configs].find(([topic]) => topic.includes('/select/'))![1];
@@ -115,6 +114,11 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
     const state = w.json<{ channel: { name: string; listed: boolean; ref: string }; power: string }>(T.state);
     expect(state).toMatchObject({ power: 'ON', channel: { ref: DAS_ERSTE_HD, listed: true } });
     expect(options).toContain(state.channel.name);
+    // The channel logo: the proxy's picon of the channel on screen.
+    expect(w.latest.get(T.picon)).toBe(`${stack.app.proxyUrl}/picon/${encodeURIComponent(DAS_ERSTE_HD)}.png`);
+    const logo = await fetch(w.latest.get(T.picon)!);
+    expect([logo.status, logo.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect(JSON.parse(w.latest.get(T.timers)!)).toEqual([]);
     const number = [...configs].find(([topic]) => topic.includes('/number/'))![1];
     expect(number).toMatchObject({ min: 0, max: 100, command_topic: T.command('volume'), state_topic: T.field('volume') });
     expect(w.latest.get(T.field('volume'))).toBe(String(stack.sim.state.volume));
@@ -205,7 +209,7 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
     await until(() => sim.keys.includes(352), 5_000, 'key by code');
 
     sim.clearRequests();
-    await w.publish(T.command('refresh'), '');
+    await w.publish(T.command('refresh'), 'REFRESH');
     await until(() => sim.requests.some((r) => r.path === '/api/deviceinfo'), 5_000, 'refresh reloads');
 
     await w.publish(T.command('power'), 'REBOOT');
@@ -213,6 +217,9 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
     await w.publish(T.command('power'), 'DEEP_STANDBY');
     await until(() => sim.state.power === 'deep', 5_000, 'deep standby');
     await w.waitFor(T.field('reachable'), (p) => p === 'false', 5_000);
+    // A box that does not answer: the receiver's entities go unavailable, the power switch shows OFF.
+    await w.waitFor(T.availability, (p) => p === 'offline', 5_000);
+    expect(w.latest.get(T.field('power'))).toBe('OFF');
     expect(errors()).toEqual([]);
   });
 
@@ -225,21 +232,30 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
     sim.clearRequests();
     const junk = Buffer.from([0xff, 0xfe, 0x00, 0x9c, 0x80, 0x41]);
     const bad: Array<[string, string | Buffer]> = [
-      ['power', junk], ['power', 'MAYBE'], ['power', '{"state":"ON"}'], ['power', ''], ['power', 'x'.repeat(5000)],
-      ['channel', junk], ['channel', 'No Such Channel'], ['channel', '1:0:19:FFFF:FFFF:1:C00000:0:0:0:'], ['channel', ''], ['channel', '42'],
+      ['power', junk], ['power', 'MAYBE'], ['power', '{"state":"ON"}'], ['power', ' '], ['power', 'x'.repeat(5000)],
+      ['channel', junk], ['channel', 'No Such Channel'], ['channel', '1:0:19:FFFF:FFFF:1:C00000:0:0:0:'], ['channel', ' '], ['channel', '42'],
       ['volume', junk], ['volume', 'loud'], ['volume', '-5'], ['volume', '101'], ['volume', '1e3'], ['volume', 'NaN'], ['volume', '[50]'],
       ['mute', junk], ['mute', 'perhaps'], ['mute', '2'],
       ['key', junk], ['key', 'SELF_DESTRUCT'], ['key', '0'], ['key', '99999'], ['key', '-1'],
       ['refresh', junk],
+      ['record', 'LATER'], ['record', '0'],
+      ['timer/add', '{"channel":"ZDF HD"}'], ['timer/add', 'at eight'], ['timer/add', '{"eventId":1,"begin":1}'],
+      ['timer/delete', 'all of them'],
+      ['message', '{"text":"Hi","type":"alarm"}'], ['message', '{"text":"Hi","timeout":100000}'], ['message', junk],
     ];
     for (const [command, payload] of bad) await w.publish(T.command(command as never), payload);
+    // An empty payload (clearing a retained command) is no command and no error.
+    for (const command of ['power', 'channel', 'record', 'timer/add', 'timer/delete', 'message'] as const) await w.publish(T.command(command), '');
     await until(() => w.messages.filter((m) => m.topic === T.error).length === bad.length, 5_000, 'one error per bad command');
     await new Promise((r) => setTimeout(r, 300));
+    expect(w.messages.filter((m) => m.topic === T.error)).toHaveLength(bad.length);
     expect(sim.state).toEqual(before);
     expect(sim.keys).toHaveLength(keys);
-    const control = sim.requests.filter((r) => /powerstate|zap|\/vol|remotecontrol/.test(r.path));
+    expect(sim.timers).toEqual([]);
+    expect(sim.messages).toEqual([]);
+    const control = sim.requests.filter((r) => /powerstate|zap|\/vol|remotecontrol|timer|recordnow|message/.test(r.path));
     expect(control).toEqual([]);
-    const errorLines = stack.logs.filter((l) => l.includes('/set ignored'));
+    const errorLines = stack.logs.filter((l) => / ignored: /.test(l));
     expect(errorLines).toHaveLength(bad.length);
     expect(w.messages.filter((m) => m.topic === T.error).map((m) => m.text)).toEqual(expect.arrayContaining([
       expect.stringMatching(/^channel\/set ignored: no channel "No Such Channel" in the configured bouquets$/),
@@ -296,11 +312,11 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
       const second = await start({ sim, proxy: { enabled: false } }, 'retained');
       await second.w.waitFor(streamSensor, (p) => p === '', 5_000);
       await second.w.waitFor(T.stream('dead_beef'), (p) => p === '', 5_000);
-      await until(() => discoveryConfigs(second.w).size === ENTITIES - 3, 5_000, 'the remaining configs');
+      await until(() => discoveryConfigs(second.w).size === ENTITIES - PROXY_ENTITIES, 5_000, 'the remaining configs');
       const retained = await retainedSnapshot(broker.url, [`${DP}/#`, `${T.base}/streams/+`]);
       expect(retained.has(streamSensor)).toBe(false);
       expect(retained.has(T.stream('dead_beef'))).toBe(false);
-      expect([...retained.keys()].filter((t) => t.endsWith('/config'))).toHaveLength(ENTITIES - 3);
+      expect([...retained.keys()].filter((t) => t.endsWith('/config'))).toHaveLength(ENTITIES - PROXY_ENTITIES);
       await second.w.waitFor(T.error, (p) => /retained/.test(p));
       expect(sim.state.power).toBe('on');
     } finally {
@@ -328,7 +344,8 @@ describe.each(brokers)('MQTT bridge with %s', (_kind, startBroker) => {
     // Mosquitto ran without persistence and aedes in memory: everything retained is gone, so what
     // a new subscriber sees was republished by the bridge.
     watcher = await Watcher.connect(broker.url, ['xg2g/#', `${DP}/#`]);
-    await watcher.waitFor(T.availability, (p) => p === 'online', 15_000);
+    await watcher.waitFor(B.availability, (p) => p === 'online', 15_000);
+    await watcher.waitFor(T.availability, (p) => p === 'online', 5_000);
     await watcher.waitFor(T.field('volume'), (p) => p === '77', 5_000);
     await until(() => discoveryConfigs(watcher!).size === ENTITIES, 5_000, 'discovery republished');
     expect(watcher.latest.get(T.field('power'))).toBe('ON');

@@ -1,5 +1,6 @@
-// Test helpers for MQTT: a real Mosquitto or the embedded aedes broker on a free loopback port, a
-// watching client that records every message, and the simulator plus an App with MQTT on.
+// Test helpers for MQTT: a real Mosquitto or the embedded aedes broker on a free loopback port (and
+// how many clients it has), a watching client that records every message, the simulator plus an
+// App with MQTT on, and Home Assistant's availability rule applied to a discovery config.
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -50,13 +51,16 @@ export interface TestBroker {
   /** Starts it again on the same port. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** Clients connected now, as the broker counts them (Mosquitto: `$SYS`, up to a second old). */
+  clients(): Promise<number>;
 }
 
 export async function startMosquitto(): Promise<TestBroker> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'xg2g-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  // sys_interval 1: `$SYS/broker/clients/connected` every second, for clients().
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nsys_interval 1\n`);
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
@@ -81,6 +85,16 @@ export async function startMosquitto(): Promise<TestBroker> {
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
+    async clients() {
+      // The asking client counts too: the broker's number less one.
+      const w = await Watcher.connect(`mqtt://127.0.0.1:${port}`, ['$SYS/broker/clients/connected']);
+      try {
+        const text = await w.waitFor('$SYS/broker/clients/connected', () => true, 3_000);
+        return Number(text) - 1;
+      } finally {
+        await w.close();
+      }
+    },
   };
 }
 
@@ -98,6 +112,7 @@ export async function startAedes(port = 0): Promise<TestBroker> {
       broker = await EmbeddedBroker.start({ port: boundPort, host: '127.0.0.1', log: silentLogger });
     },
     stop: kill,
+    clients: async () => broker?.clients ?? 0,
   };
 }
 
@@ -268,6 +283,43 @@ export class Watcher {
   }
 }
 
+/** Discovery configs among the latest messages a watcher saw, by topic. */
+export function discoveryConfigs(w: Watcher, prefix = 'homeassistant'): Map<string, Record<string, unknown>> {
+  const configs = new Map<string, Record<string, unknown>>();
+  for (const [topic, text] of w.latest) {
+    if (topic.startsWith(`${prefix}/`) && topic.endsWith('/config') && text !== '') configs.set(topic, JSON.parse(text) as Record<string, unknown>);
+  }
+  return configs;
+}
+
+/**
+ * Whether Home Assistant shows an entity available, given the latest payload per topic: its
+ * availability rule (availability_mode all/any/latest over the list; a topic never received counts
+ * as not available). The only value_template evaluated is the form discovery.ts uses (a JSON key
+ * that must be truthy).
+ */
+export function haAvailable(config: Record<string, unknown>, latest: Map<string, string>): boolean {
+  const items = (config.availability as Array<{ topic: string; payload_available?: string; value_template?: string }> | undefined) ?? [];
+  if (items.length === 0) return true;
+  const up = items.map((item) => {
+    const payload = latest.get(item.topic);
+    if (payload === undefined || payload === '') return false;
+    if (item.value_template) {
+      const key = /value_json\.(\w+) else/.exec(item.value_template)?.[1];
+      if (!key) throw new Error(`no evaluator for ${item.value_template}`);
+      try {
+        return !!(JSON.parse(payload) as Record<string, unknown>)[key];
+      } catch {
+        return false;
+      }
+    }
+    return payload === (item.payload_available ?? 'online');
+  });
+  const mode = (config.availability_mode as string | undefined) ?? 'latest';
+  // 'latest' needs message order; every config here says 'all'.
+  return mode === 'any' ? up.some(Boolean) : up.every(Boolean);
+}
+
 /** Retained messages on the broker now, as a fresh subscriber sees them. */
 export async function retainedSnapshot(url: string, topics: string[], settleMs = 300): Promise<Map<string, string>> {
   const w = await Watcher.connect(url, topics);
@@ -287,22 +339,28 @@ export interface MqttStack {
 export interface MqttStackOptions {
   brokerUrl: string;
   receiver?: Record<string, unknown>;
+  /** More receivers after the first (whole config blocks, see receiverBlock()). */
+  moreReceivers?: Array<Record<string, unknown>>;
   proxy?: Record<string, unknown>;
   mqtt?: Record<string, unknown>;
   sim?: Simulator;
 }
 
+/** A receiver's config block for a simulator, polling every second. */
+export function receiverBlock(sim: Simulator, name: string, more: Record<string, unknown> = {}): Record<string, unknown> {
+  const web = new URL(sim.webUrl);
+  return {
+    name, host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'], streamTarget: sim.streamUrl, refreshInterval: 1, ...more,
+  };
+}
+
 /** The simulator and an App with MQTT on, polling every second. */
 export async function startMqttStack(options: MqttStackOptions): Promise<MqttStack> {
   const sim = options.sim ?? (await startSimulator());
-  const web = new URL(sim.webUrl);
   const config = loadConfig({
     env: {},
     block: {
-      receivers: [{
-        name: 'Living Room', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'],
-        streamTarget: sim.streamUrl, refreshInterval: 1, ...options.receiver,
-      }],
+      receivers: [receiverBlock(sim, 'Living Room', options.receiver), ...(options.moreReceivers ?? [])],
       proxy: { listen: '127.0.0.1:0', ...options.proxy },
       api: { listen: '' },
       mqtt: { enabled: true, url: options.brokerUrl, ...options.mqtt },

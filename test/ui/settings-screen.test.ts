@@ -116,6 +116,8 @@ it('sets up a fresh install: one receiver on one tab, bouquets picked from the r
     receivers: [{
       name: 'Living Room', host: '127.0.0.1', port: simPort, https: false, allowSelfSigned: false, username: 'root', password: PASSWORD,
       bouquets: ['Sport (TV)', 'Favourites (Radio)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
+      wakeOnLan: true, offMode: 'standby', standbyGuard: true, recordSwitch: false, deepStandbySwitch: false, rebootSwitch: false,
+      sensors: { recording: false, streaming: false, power: false, type: 'contact' },
     }],
     proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 }, hls: { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' } },
     mqtt: { enabled: false, discovery: true, embeddedBroker: { enabled: false } },
@@ -134,6 +136,8 @@ const FORM_WRITTEN = {
   receivers: [{
     name: 'Living Room', host: '127.0.0.1', port: 8080, https: false, allowSelfSigned: false, username: 'root', password: 'pw',
     bouquets: ['Favourites (TV)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
+    wakeOnLan: true, offMode: 'standby', standbyGuard: true, recordSwitch: false, deepStandbySwitch: false, rebootSwitch: false,
+    sensors: { recording: false, streaming: false, power: false, type: 'contact' },
   }],
   proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 }, hls: { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' } },
   mqtt: { enabled: false, discovery: true, embeddedBroker: { enabled: false } },
@@ -145,7 +149,9 @@ const HAND_WRITTEN = {
   receivers: [{
     name: 'Bedroom', host: 'vuplus.local', port: 8443, https: true, allowSelfSigned: true, username: 'admin', password: 's3cret pass',
     bouquets: ['Sport (TV)', 'Favourites (TV)'], streamTarget: 'https://vuplus.local:17999', tvAccessory: false, channelAccessories: false,
-    infoKey: '358', refreshInterval: 2.5,
+    infoKey: '358', refreshInterval: 2.5, mac: '00:1d:ec:0e:12:34', wakeOnLan: false, wakeBroadcast: ['192.168.1.255', '10.0.0.255:7'],
+    offMode: 'deepStandby', standbyGuard: false, recordSwitch: true, deepStandbySwitch: true, rebootSwitch: true,
+    sensors: { recording: true, streaming: true, power: true, type: 'occupancy' },
   }],
   proxy: {
     enabled: true, listen: '127.0.0.1:18500', publicUrl: 'http://192.168.1.10:18500', maxSessions: 4, maxClients: 3, token: 'tok3n',
