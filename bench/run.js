@@ -15,7 +15,7 @@ const os = require('node:os');
 const { join } = require('node:path');
 const { ROOT } = require('./lib');
 
-const CASES = ['parsing', 'throughput', 'first-keyframe', 'cpu', 'encoders', 'channels', 'memory', 'release', 'zap', 'hls-video'];
+const CASES = ['parsing', 'throughput', 'first-keyframe', 'cpu', 'encoders', 'channels', 'memory', 'release', 'zap', 'hls-video', 'camera'];
 
 function parseArgs(argv) {
   const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');

@@ -12,6 +12,7 @@ import type { GuideTiming } from './receiver/guide';
 import type { ReceiverState } from './receiver/monitor';
 import { Receiver } from './receiver/receiver';
 import { CLIENT_QUEUE_MAX_BYTES, HDHR_DISCOVERY_PORT, HDHR_SSDP_PORT, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
+import { CameraFeed, createCameraFeed, LiveViewCounter, probeAudioCodecs } from './stream/camera-feed';
 import { locateFfmpeg } from './stream/ffmpeg-locate';
 import { Listener, listen } from './stream/listener';
 import { ChannelStreams } from './stream/channel-streams';
@@ -56,6 +57,8 @@ export class App {
   readonly receivers: Receiver[] = [];
   /** The stream side of each receiver, in the same order: sessions and HLS of its channels. */
   readonly streams: ChannelStreams[] = [];
+  /** The HomeKit camera picture of each receiver with `cameraAccessory`, once run() created them. */
+  readonly cameraFeeds = new Map<Receiver, CameraFeed>();
   private proxyListener: Listener | undefined;
   private apiListener: Listener | undefined;
   private readonly abort = new AbortController();
@@ -107,9 +110,10 @@ export class App {
 
   private async run(): Promise<void> {
     const { proxy, api } = this.config;
-    // The API listener serves the same routes (streams included), so it needs ffmpeg as well.
+    // The API listener serves the same routes (streams included), so it needs ffmpeg as well; so do cameras.
     const serving = proxy.enabled || api.listen !== '';
-    const ffmpegPath = serving ? await this.findFfmpeg() : 'ffmpeg';
+    const cameras = this.config.receivers.some((r) => r.cameraAccessory);
+    const ffmpegPath = serving || cameras ? await this.findFfmpeg() : 'ffmpeg';
     if (this.signal.aborted) return;
     for (const config of this.config.receivers) {
       const index = this.receivers.length;
@@ -127,6 +131,8 @@ export class App {
       }));
     }
     this.receivers.forEach((receiver, i) => endStreamsOnStandby(receiver, this.streams[i], this.log));
+    if (cameras) await this.createCameraFeeds(ffmpegPath);
+    if (this.signal.aborted) return;
     // Channel lists load in the background: a receiver that is down must not hold up the proxy.
     for (const receiver of this.receivers) receiver.start();
     if (serving) void removeLeftoverHlsFolders().then((n) => n > 0 && this.log.info(`Removed ${n} HLS folder(s) an earlier version left in the temp folder.`));
@@ -170,10 +176,25 @@ export class App {
     await Promise.all(this.listeners.map((l) => l.close()));
     await this.hdhrDiscovery?.close();
     await this.guide?.stop();
+    // Live views are clients of the sessions: they end first, with their ffmpeg.
+    await Promise.all([...this.cameraFeeds.values()].map((f) => f.stop()));
     await Promise.all(this.streams.map((s) => s.stop()));
     for (const receiver of this.receivers) receiver.close();
     // After the receivers, so the retained topics of the sessions that just ended are cleared.
     await this.mqtt?.stop();
+  }
+
+  /** One camera feed per receiver with cameraAccessory; camera.maxStreams counts over all of them. */
+  private async createCameraFeeds(ffmpegPath: string): Promise<void> {
+    // Asked once before the feeds exist, so the HomeKit side reads the answer without waiting.
+    await probeAudioCodecs(ffmpegPath);
+    const liveViews = new LiveViewCounter(this.config.camera.maxStreams);
+    this.receivers.forEach((receiver, i) => {
+      if (!receiver.config.cameraAccessory) return;
+      this.cameraFeeds.set(receiver, createCameraFeed({
+        receiver, streams: this.streams[i], camera: this.config.camera, ffmpegPath, log: this.log, signal: this.signal, liveViews,
+      }));
+    });
   }
 
   /** Opens one listener; on failure logs one line naming the setting and the port, and returns undefined. */

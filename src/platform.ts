@@ -2,8 +2,9 @@
  * The Homebridge dynamic platform: reads the XG2G platform block, starts the core (App: receivers,
  * stream proxy, MQTT) once Homebridge has finished launching and stops it on shutdown, and hangs
  * the HomeKit side on each receiver: a TV accessory (published once the box first answers, since
- * its UUID comes from the box's MAC), the channel accessories and the optional home-control
- * accessories (Record switch, sensors, Deep Standby and Reboot switches). Homebridge is imported for
+ * its UUID comes from the box's MAC), the channel accessories, the optional home-control
+ * accessories (Record switch, sensors, Deep Standby and Reboot switches) and the optional camera
+ * ("<receiver> Live", its live views ended before the core on shutdown). Homebridge is imported for
  * types only; runtime values come from `api.hap`. Nothing here throws into Homebridge.
  */
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { sentences } from './logger';
 import { LogOnce } from './retry';
 import { ConfigError, isConfigured, loadConfig } from './config';
 import type { Config } from './config/types';
+import type { CameraAccessories } from './homekit/camera';
 import type { ChannelAccessories } from './homekit/channel-accessories';
 import type { ControlAccessories } from './homekit/control-accessories';
 import { markNotResponding } from './homekit/not-responding';
@@ -27,6 +29,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
   private app: App | undefined;
   private channels: ChannelAccessories | undefined;
   private controls: ControlAccessories | undefined;
+  private cameras: CameraAccessories | undefined;
   private readonly tvs = new Map<Receiver, TvAccessory>();
   private readonly detach: Array<() => void> = [];
   private stopping: Promise<void> | undefined;
@@ -81,6 +84,8 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     const { ChannelAccessories } = require('./homekit/channel-accessories') as typeof import('./homekit/channel-accessories');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const controlModule = require('./homekit/control-accessories') as typeof import('./homekit/control-accessories');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cameraModule = require('./homekit/camera') as typeof import('./homekit/camera');
     const app = new App(config, this.log, { cacheDir: join(this.api.user.storagePath(), PLUGIN_CACHE_DIR) });
     this.app = app;
     try {
@@ -97,9 +102,12 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     const withChannels = app.receivers.filter((r) => r.config.channelAccessories);
     const cached = this.cached.splice(0);
     const controlCached = cached.filter(controlModule.isControlAccessory);
-    // Record switches and sensors share the bridge's accessory limit with the channel switches.
-    const budget = Math.max(0, HOMEKIT_CHANNEL_ACCESSORIES_MAX - controlModule.controlAccessoryCount(config.receivers));
-    this.channels = new ChannelAccessories(this.api, this.log, withChannels, cached.filter((a) => !controlCached.includes(a)), budget);
+    const cameraCached = cached.filter(cameraModule.isCameraAccessory);
+    // Record switches, sensors and cameras share the bridge's accessory limit with the channel switches.
+    const budget = Math.max(0, HOMEKIT_CHANNEL_ACCESSORIES_MAX - controlModule.controlAccessoryCount(config.receivers)
+      - cameraModule.cameraAccessoryCount(config.receivers));
+    this.channels = new ChannelAccessories(this.api, this.log, withChannels,
+      cached.filter((a) => !controlCached.includes(a) && !cameraCached.includes(a)), budget);
     const sources = app.receivers.map((runtime, i) => ({ runtime, sessions: app.streams[i]?.sessions }));
     try {
       this.controls = new controlModule.ControlAccessories(this.api, this.log, sources, controlCached);
@@ -107,6 +115,13 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
       // start() runs unawaited: a throw here would be an unhandled rejection, which ends Homebridge.
       this.log.error(sentences(`The Record switches, sensors and power switches could not be set up: ${(error as Error).message}`,
         'The TV and the channel switches work; restart Homebridge to try again'));
+    }
+    try {
+      const cameraSources = app.receivers.filter((r) => r.config.cameraAccessory).map((runtime) => ({ runtime, feed: app.cameraFeeds.get(runtime) }));
+      this.cameras = new cameraModule.CameraAccessories(this.api, this.log, cameraSources, cameraCached);
+    } catch (error) {
+      this.log.error(sentences(`The camera accessories could not be set up: ${(error as Error).message}`,
+        'Everything else works; restart Homebridge to try again'));
     }
     for (const runtime of app.receivers) this.attach(runtime);
   }
@@ -146,6 +161,7 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     if (!device) return;
     if (runtime.config.channelAccessories) this.channels?.loaded(runtime);
     this.controls?.loaded(runtime);
+    this.cameras?.loaded(runtime);
     if (!runtime.config.tvAccessory) return;
     const existing = this.tvs.get(runtime);
     if (existing) {
@@ -189,6 +205,8 @@ export class XG2GPlatform implements DynamicPlatformPlugin {
     this.stopping ??= (async () => {
       for (const off of this.detach.splice(0)) off();
       this.controls?.stop();
+      // Live views first: HAP's sessions end with them, then the core ends the feeds' ffmpeg anyway.
+      await this.cameras?.stop().catch(() => undefined);
       const app = this.app;
       this.app = undefined;
       if (!app) return;

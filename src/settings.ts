@@ -520,3 +520,75 @@ export const MQTT_SUPPORT_URL = 'https://github.com/homebridge-xg2g/homebridge-x
  *  how many times: the receiver's state can arrive a moment before the proxy listens. */
 export const MQTT_PICON_RETRY_MS = 1_000;
 export const MQTT_PICON_RETRIES = 30;
+
+// HomeKit camera
+/** Live views at once by default: each runs an encoder (about a core each for 1080p on a Raspberry Pi 4). */
+export const CAMERA_MAX_STREAMS_DEFAULT = 2;
+/** RTP stream services on each camera accessory: HAP asks at least 2 of a camera without HomeKit
+ *  Secure Video (two Home app viewers at once); camera.maxStreams limits live views over all
+ *  cameras, and the feed refuses one above it with a sentence the Home app shows. */
+export const CAMERA_STREAMS_PER_ACCESSORY = 2;
+/** Pictures the camera offers the Home app, as [width px, height px, frames per s]: 16:9 like TV,
+ *  largest first, each at 30 and 15 fps (the Home app picks by screen and network), and 320x240
+ *  at 15, which the Apple Watch asks for. */
+export const CAMERA_RESOLUTIONS: ReadonlyArray<readonly [number, number, number]> = [
+  [1920, 1080, 30], [1920, 1080, 15], [1280, 720, 30], [1280, 720, 15], [640, 360, 30], [640, 360, 15],
+  [480, 270, 30], [480, 270, 15], [320, 180, 30], [320, 180, 15], [320, 240, 15],
+];
+/** Opus sample rates offered, in kHz: both, as HAP-NodeJS says a camera with Opus must (the Apple Watch takes 16). */
+export const CAMERA_OPUS_SAMPLE_RATES_KHZ = [16, 24];
+/** AAC-ELD sample rate offered, in kHz: 16, the rate HAP camera plugins offer and the Home app takes. */
+export const CAMERA_AAC_ELD_SAMPLE_RATE_KHZ = 16;
+/** A live view ends when the Home app's RTCP reports stop for this long, in ms (after the first one
+ *  arrived): a phone that left the network or was locked without closing its HAP connection would
+ *  otherwise keep an encoder running. The Home app reports every 0.5-1 s. */
+export const CAMERA_VIEWER_SILENCE_MS = 15_000;
+
+// Camera feed
+/** Longest /grab answer accepted, in bytes: a 1080p JPEG from a box is 100-500 KB. */
+export const CAMERA_GRAB_MAX_BYTES = 4 * 1024 * 1024;
+/** Time a /grab may take, in ms: the box encodes a JPEG of its framebuffer (1-3 s on weak boxes). */
+export const CAMERA_GRAB_TIMEOUT_MS = 8_000;
+/** How long a /grab picture (or its failure) is reused, in ms: repeated grabs stall weak boxes, and
+ *  the Home app asks for a snapshot every ~10 s per visible tile. */
+export const CAMERA_GRAB_CACHE_MS = 10_000;
+/** /grab widths asked of the box, in pixels: a request is rounded up to one, so nearby sizes share a grab. */
+export const CAMERA_GRAB_WIDTHS = [320, 640, 1280, 1920];
+/** Longest a snapshot makes the Home app wait, in ms, before it gets the placeholder (a slow grab
+ *  still fills the cache for the next one). HAP warns about snapshot handlers slower than 5 s. */
+export const CAMERA_SNAPSHOT_BUDGET_MS = 4_000;
+/** Time ffmpeg gets to decode one frame of the session's cached GOP, in ms. */
+export const CAMERA_FRAME_DECODE_TIMEOUT_MS = 3_000;
+/** Bytes of the cached GOP handed to the one-frame decode: enough for the keyframe (a DVB HD
+ *  I-frame is 0.2-1 MB) with the audio around it; the rest of the GOP is not needed. */
+export const CAMERA_FRAME_INPUT_MAX_BYTES = 2 * 1024 * 1024;
+/** Largest JPEG a one-shot ffmpeg may write, in bytes (a 4K JPEG is ~2 MB). */
+export const CAMERA_JPEG_MAX_BYTES = 8 * 1024 * 1024;
+/** JPEG quality of snapshots and placeholders (ffmpeg -q:v, 2 best .. 31 worst). */
+export const CAMERA_JPEG_QUALITY = 4;
+/** Placeholder pictures kept (one per size and text): the Home app asks for few sizes. */
+export const CAMERA_PLACEHOLDER_CACHE_MAX = 16;
+/** Snapshot sizes accepted, in pixels per side; larger or smaller requests are clamped. */
+export const CAMERA_SIZE_MIN = 16;
+export const CAMERA_SIZE_MAX = 3_840;
+/** A live view's encoded video gets a keyframe this often, in s: a viewer that lost packets
+ *  recovers at the next one. */
+export const CAMERA_KEYFRAME_INTERVAL_S = 2;
+/** Copy the channel's H.264 only while its stream (video and audio, as received) is at most this
+ *  many times the bitrate the viewer asked for; a broadcast at 8 Mbit/s would flood a phone that
+ *  asked for 300 kbit/s. */
+export const CAMERA_COPY_BITRATE_SLACK = 1.5;
+/** Bytes of the session's stream a live view holds while it looks for the PMT and the SPS before
+ *  choosing copy or encode; past it, it encodes. */
+export const CAMERA_PROBE_MAX_BYTES = 4 * 1024 * 1024;
+/** Audio bitrate when the request names none, in kbit/s (HomeKit asks 24 for AAC-ELD and Opus). */
+export const CAMERA_AUDIO_KBPS_DEFAULT = 24;
+/** SRTP authentication tag of AES_CM_128_HMAC_SHA1_80, in bytes: RTP packets are made this much
+ *  smaller than the viewer's MTU so the protected packet fits it. */
+export const SRTP_AUTH_TAG_BYTES = 10;
+/** Time to list ffmpeg's encoders (`ffmpeg -encoders`), in ms. */
+export const FFMPEG_ENCODERS_TIMEOUT_MS = 10_000;
+/** Simulator: the /grab picture's largest width, in pixels. */
+export const SIM_GRAB_MAX_WIDTH = 1_920;
+/** Simulator: longest a /grab picture may take to make, in ms. */
+export const SIM_GRAB_TIMEOUT_MS = 10_000;

@@ -107,7 +107,8 @@ export const homebridgePart: DemoPart = {
       bridge: { name: BRIDGE_NAME, username: randomMac(), pin, port: bridgePort, advertiser: 'ciao' },
       platforms: [{
         platform: PLATFORM_NAME, name: 'xg2g',
-        receivers: [simulatorReceiver(sim, TV_NAME)],
+        // The camera is on so the demo shows the Home app's live view of the simulated channel.
+        receivers: [{ ...simulatorReceiver(sim, TV_NAME), cameraAccessory: true }],
         // Its own proxy on a free port, so it never clashes with the demo's proxy part.
         proxy: { listen: `${ctx.host}:0` }, api: { listen: '' }, mqtt: { enabled: false },
       }],
@@ -148,6 +149,7 @@ export const homebridgePart: DemoPart = {
       lines.push(tv
         ? `TV accessory port          ${tv[1]}  (add "${TV_NAME}" separately, same code; then try the iOS Remote)`
         : 'TV accessory               not published yet: see the log below');
+      lines.push(`camera                     "${TV_NAME} Live" on the bridge: snapshots and live view of the channel on screen`);
       lines.push(`HAP without pairing (-I)   curl -H 'Authorization: ${pin}' http://127.0.0.1:${bridge[1]}/accessories`);
       lines.push(`Homebridge log             ${logFile}`);
       return { lines, close };

@@ -19,6 +19,7 @@ export const ENV_VARS = [
   // Read by the app, not the config: where the guide and picon caches live.
   'XG2G_CACHE_DIR',
   'XG2G_OWI_MAC', 'XG2G_WAKE_BROADCAST', 'XG2G_OFF_MODE', 'XG2G_STANDBY_GUARD',
+  'XG2G_CAMERA_MAX_STREAMS',
 ] as const;
 
 /** Variables that describe receiver one (they need XG2G_OWI_BASE when the file has no receiver). */
@@ -169,6 +170,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvOverlay {
   simple('XG2G_EPG_ENABLED', ['epg'], 'enabled');
   simple('XG2G_EPG_DAYS', ['epg'], 'days');
   simple('XG2G_HDHR_ENABLED', ['hdhr'], 'enabled');
+  simple('XG2G_CAMERA_MAX_STREAMS', ['camera'], 'maxStreams');
   simple('XG2G_HDHR_FRIENDLY_NAME', ['hdhr'], 'friendlyName');
   simple('XG2G_HLS_TRANSCODE_VIDEO', ['proxy', 'hls'], 'transcodeVideo');
   simple('XG2G_HLS_VIDEO_ENCODER', ['proxy', 'hls'], 'videoEncoder');

@@ -34,5 +34,6 @@ export function redactConfig(config: Config): Config {
     },
     epg: { ...config.epg },
     hdhr: { ...config.hdhr },
+    camera: { ...config.camera },
   };
 }

@@ -47,6 +47,8 @@ export interface ReceiverConfig {
   /** HomeKit: momentary switches for deep standby and reboot. */
   deepStandbySwitch: boolean;
   rebootSwitch: boolean;
+  /** HomeKit: a camera "<receiver> Live" showing the current channel (snapshots and live view). */
+  cameraAccessory: boolean;
 }
 
 export type OffMode = 'standby' | 'deepStandby';
@@ -126,6 +128,15 @@ export interface Config {
   mqtt: MqttConfig;
   epg: EpgConfig;
   hdhr: HdhrConfig;
+  camera: CameraConfig;
+}
+
+/** The receivers' HomeKit cameras (receivers[].cameraAccessory). */
+export interface CameraConfig {
+  /** Live views at once over all cameras: each runs an encoder, and CPU is the limit on small hosts. */
+  maxStreams: number;
+  /** Encoder when the channel's video cannot be copied (not H.264, or larger than asked). */
+  videoEncoder: VideoEncoder;
 }
 
 export interface EpgConfig {

@@ -11,11 +11,11 @@ import {
   MQTT_EMBEDDED_BROKER_PORT_DEFAULT, MQTT_PREFIX_DEFAULT, MQTT_URL_DEFAULT, OWI_HTTP_PORT,
   OWI_HTTPS_PORT, PROXY_LISTEN_DEFAULT, RECEIVER_NAME_DEFAULT, REFRESH_INTERVAL_DEFAULT_S,
   REFRESH_INTERVAL_MAX_S, REFRESH_INTERVAL_MIN_S, STREAM_PORT, EPG_DAYS_DEFAULT, EPG_DAYS_MAX,
-  EPG_REFRESH_HOURS_DEFAULT, EPG_REFRESH_HOURS_MIN,
+  EPG_REFRESH_HOURS_DEFAULT, EPG_REFRESH_HOURS_MIN, CAMERA_MAX_STREAMS_DEFAULT,
 } from '../settings';
 import { keyName, parseKey } from '../receiver/keys';
 import { parseListen } from './listen';
-import type { AudioChannels, AudioEngine, AudioMode, Config, EpgConfig, HdhrConfig, HlsConfig, MqttConfig, OffMode, ProxyConfig, ReceiverConfig, SensorsConfig, VideoEncoder } from './types';
+import type { AudioChannels, AudioEngine, AudioMode, CameraConfig, Config, EpgConfig, HdhrConfig, HlsConfig, MqttConfig, OffMode, ProxyConfig, ReceiverConfig, SensorsConfig, VideoEncoder } from './types';
 import { isPlainObject, show, toBoolean } from './values';
 
 /** Keys Homebridge itself puts into a platform block: accepted without a warning. */
@@ -174,6 +174,7 @@ function buildReceiver(raw: unknown, index: number, c: Checker): ReceiverConfig 
     'name', 'host', 'port', 'https', 'allowSelfSigned', 'username', 'password', 'bouquets',
     'streamTarget', 'tvAccessory', 'channelAccessories', 'infoKey', 'refreshInterval', 'mac', 'wakeOnLan',
     'wakeBroadcast', 'offMode', 'standbyGuard', 'recordSwitch', 'sensors', 'deepStandbySwitch', 'rebootSwitch',
+    'cameraAccessory',
   ]);
   const name = c.str(raw, 'name', path, '') || (index === 0 ? RECEIVER_NAME_DEFAULT : `${RECEIVER_NAME_DEFAULT} ${index + 1}`);
 
@@ -285,6 +286,7 @@ function buildReceiver(raw: unknown, index: number, c: Checker): ReceiverConfig 
     sensors,
     deepStandbySwitch: c.bool(raw, 'deepStandbySwitch', path, false),
     rebootSwitch: c.bool(raw, 'rebootSwitch', path, false),
+    cameraAccessory: c.bool(raw, 'cameraAccessory', path, false),
   };
 }
 
@@ -425,7 +427,7 @@ export function buildConfig(block: unknown, origins: ReadonlyMap<string, string>
   let root: Record<string, unknown> = {};
   if (isPlainObject(block)) root = block;
   else if (block !== undefined && block !== null) c.error('config', `must be an object, not ${show(block)}`);
-  c.unknownKeys(root, '', ['name', 'receivers', 'proxy', 'api', 'mqtt', 'epg', 'hdhr']);
+  c.unknownKeys(root, '', ['name', 'receivers', 'proxy', 'api', 'mqtt', 'epg', 'hdhr', 'camera']);
 
   const name = c.str(root, 'name', '', CONFIG_NAME_DEFAULT) || CONFIG_NAME_DEFAULT;
   const receivers: ReceiverConfig[] = [];
@@ -477,5 +479,15 @@ export function buildConfig(block: unknown, origins: ReadonlyMap<string, string>
     discovery: c.bool(hdhrRaw, 'discovery', 'hdhr', true),
   };
 
-  return { config: { name, receivers, proxy, api, mqtt, epg, hdhr }, errors: c.errors, warnings: c.warnings };
+  const cameraRaw = c.section(root, 'camera', '');
+  c.unknownKeys(cameraRaw, 'camera', ['maxStreams', 'videoEncoder']);
+  const cameraEncoderRaw = c.str(cameraRaw, 'videoEncoder', 'camera', 'libx264').toLowerCase();
+  const cameraEncoder = (VIDEO_ENCODERS as readonly string[]).includes(cameraEncoderRaw) ? (cameraEncoderRaw as VideoEncoder) : 'libx264';
+  if (cameraEncoder !== cameraEncoderRaw) c.error('camera.videoEncoder', `${show(cameraEncoderRaw)} is not one of ${VIDEO_ENCODERS.join(', ')}`);
+  const camera: CameraConfig = {
+    maxStreams: c.num(cameraRaw, 'maxStreams', 'camera', CAMERA_MAX_STREAMS_DEFAULT, { integer: true, min: 1, max: 16 }),
+    videoEncoder: cameraEncoder,
+  };
+
+  return { config: { name, receivers, proxy, api, mqtt, epg, hdhr, camera }, errors: c.errors, warnings: c.warnings };
 }

@@ -21,6 +21,8 @@ import {
   OWI_USER_AGENT,
   PICON_MAX_BYTES,
   PICON_TIMEOUT_MS,
+  CAMERA_GRAB_MAX_BYTES,
+  CAMERA_GRAB_TIMEOUT_MS,
 } from '../settings';
 import {
   abortedError,
@@ -307,6 +309,24 @@ export class OpenWebIfClient {
     if (res.status < 200 || res.status >= 300) throw httpStatusError(ctx, res.status, this.#authorization !== undefined);
     const body = Buffer.isBuffer(res.data) ? res.data : Buffer.alloc(0);
     if (!body.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) throw protocolError(ctx, 'a file that is not a PNG image');
+    return body;
+  }
+
+  /**
+   * A JPEG of the picture on screen, `width` pixels wide (`/grab?format=jpg&r=<width>`). Heavy on
+   * weak boxes (they encode their framebuffer): callers cache it. Bounded in size and time, checked
+   * to be a JPEG.
+   */
+  async grab(width: number): Promise<Buffer> {
+    if (!Number.isInteger(width) || width < 1 || width > 7680) throw new RangeError(`grab width must be a whole number 1-7680, not ${width}`);
+    const endpoint = '/grab';
+    const ctx = this.ctx(endpoint);
+    if (this.queue.size >= OWI_QUEUE_MAX) throw overloadedError(ctx, this.queue.size);
+    const limits: Limits = { responseType: 'arraybuffer', maxBytes: CAMERA_GRAB_MAX_BYTES, timeoutMs: Math.max(CAMERA_GRAB_TIMEOUT_MS, this.timeoutMs) };
+    const res = await this.queue.run(() => this.get(endpoint, `format=jpg&r=${width}`, 'image/jpeg', limits));
+    if (res.status < 200 || res.status >= 300) throw httpStatusError(ctx, res.status, this.#authorization !== undefined);
+    const body = Buffer.isBuffer(res.data) ? res.data : Buffer.alloc(0);
+    if (body.length < 4 || body[0] !== 0xff || body[1] !== 0xd8) throw protocolError(ctx, 'a file that is not a JPEG image');
     return body;
   }
 

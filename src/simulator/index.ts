@@ -9,7 +9,7 @@
 import { parseServiceRef, tryParseServiceRef } from '../receiver/service-ref';
 import { SIM_BOOT_DELAY_MS, SIM_HOST_DEFAULT, SIM_TUNERS_DEFAULT } from '../settings';
 import { buildChannelData, type CaptureSpec, type SimBouquet, type SimProfile } from './channels';
-import { defaultCacheDir, ensureStreamCache, profileFile, readCapture, type CaptureInfo } from './media';
+import { defaultCacheDir, ensureStreamCache, grabPicture, profileFile, readCapture, type CaptureInfo } from './media';
 import { SimHome, type SimMessage, type SimTimer } from './home';
 import { SimContext, type RecordedRequest, type SimulatorState, type WebFault } from './state';
 import { StreamListener } from './stream-server';
@@ -154,6 +154,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     streamPort: () => stream.port,
     relayPort: () => relay.port,
     onPower: powerEffect,
+    grab: (channel, width) => grabPicture(ffmpegPath, channel, width),
   });
 
   // Deep standby: only the network card listens, for its magic packet; the box boots after a while.

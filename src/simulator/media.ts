@@ -1,7 +1,8 @@
 /**
  * The simulator's media: encodes each stream profile once into a cache folder (encoding live would
  * starve a 2-core machine), serves a cached profile live through a `-c copy` ffmpeg loop with
- * continuous timestamps, and reads real TS captures so they can be replayed byte-for-byte.
+ * continuous timestamps, reads real TS captures so they can be replayed byte-for-byte, and makes
+ * the screenshots of `/grab`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,11 +16,12 @@ import {
   SIM_CACHE_VERSION,
   SIM_CAPTURE_FALLBACK_BPS,
   SIM_FFMPEG_KILL_GRACE_MS,
+  SIM_GRAB_TIMEOUT_MS,
   SIM_PROFILE_DURATION_S,
   SIM_PROFILE_GOP_S,
   SIM_RANDOM_START_MAX_S,
 } from '../settings';
-import type { SimProfile } from './channels';
+import type { SimChannel, SimProfile } from './channels';
 
 export const TS_PACKET = 188;
 const FPS = 25;
@@ -268,4 +270,29 @@ export async function readCapture(file: string): Promise<CaptureInfo> {
     bytesPerS = (last.pos - first.pos) / ((last.pcr - first.pcr) / 27_000_000);
   }
   return { file, data, bytesPerS, sid };
+}
+
+/**
+ * The `/grab` screenshot: one JPEG of a test pattern `width` pixels wide in 16:9 (one lavfi frame,
+ * a few tens of ms: the cached streams need not be ready), or black when nothing is on screen.
+ */
+export function grabPicture(ffmpegPath: string, channel: SimChannel | undefined, width: number): Promise<Buffer> {
+  const w = Math.max(16, width & ~1);
+  const h = Math.max(16, Math.round((w * 9) / 16) & ~1);
+  const source = channel && channel.width > 0 ? `testsrc2=size=${w}x${h}:rate=1` : `color=c=black:size=${w}x${h}:rate=1`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpegPath, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', source, '-frames:v', '1', '-q:v', '5', '-f', 'mjpeg', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    child.stdout?.on('data', (c: Buffer) => chunks.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), SIM_GRAB_TIMEOUT_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0 && chunks.length > 0) resolve(Buffer.concat(chunks));
+      else reject(new Error(`ffmpeg could not make the /grab picture (exit code ${code})`));
+    });
+  });
 }

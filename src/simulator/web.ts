@@ -2,13 +2,13 @@
  * The simulated OpenWebIF web interface: every `/api` endpoint the client uses, with the exact JSON
  * shapes and quirks of docs/openwebif-api.md (string booleans, HTTP 200 for missing parameters,
  * instandby = the state before the change, zap that does not wake, HTML-escaped EPG), plus
- * `/web/stream.m3u`, Basic auth and the injectable faults tests need.
+ * `/web/stream.m3u`, the `/grab` screenshot, Basic auth and the injectable faults tests need.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { parseServiceRef, tryParseServiceRef } from '../receiver/service-ref';
-import { SIM_EPG_MAX_EVENTS, SIM_EPG_SLOT_S, SIM_VOLUME_STEP } from '../settings';
+import { SIM_EPG_MAX_EVENTS, SIM_EPG_SLOT_S, SIM_GRAB_MAX_WIDTH, SIM_VOLUME_STEP } from '../settings';
 import {
   channelEvents,
   emptyEvent,
@@ -40,6 +40,8 @@ export interface WebOptions {
   relayPort(): number;
   /** Called after the box changed power state from the web interface (deep standby, reboot, ...). */
   onPower(kind: 'deep' | 'reboot' | 'restart'): void;
+  /** A JPEG of the screen `width` pixels wide: the channel's picture, or black without one (standby). */
+  grab(channel: SimChannel | undefined, width: number): Promise<Buffer>;
 }
 
 type Json = Record<string, unknown>;
@@ -164,6 +166,7 @@ export class WebServer {
       return;
     }
     if (url.pathname.startsWith('/picon/')) return this.picon(req, res, url.pathname);
+    if (url.pathname === '/grab') return this.grab(req, res, query);
     const route = this.routes[url.pathname];
     if (!route) {
       this.send(req, res, 404, 'text/html', NOT_FOUND_HTML);
@@ -193,6 +196,23 @@ export class WebServer {
     if (!png) return this.send(req, res, 404, 'text/html', NOT_FOUND_HTML);
     res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': png.length });
     res.end(req.method === 'HEAD' ? undefined : png);
+  }
+
+  /**
+   * OpenWebIF's screenshot (`/grab?format=jpg&r=<width>`): a JPEG of what the TV shows, resized to
+   * the width asked (the box's own width when none). Slow on a real box; the simulator makes one with
+   * ffmpeg per request, so tests can count how often a client asks.
+   */
+  private grab(req: IncomingMessage, res: ServerResponse, q: Record<string, string>): void {
+    const asked = Number(q.r);
+    const width = Number.isInteger(asked) && asked > 0 ? Math.min(Math.max(asked, 16), SIM_GRAB_MAX_WIDTH) : SIM_GRAB_MAX_WIDTH;
+    this.o.grab(this.current(), width).then(
+      (jpeg) => {
+        res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length });
+        res.end(req.method === 'HEAD' ? undefined : jpeg);
+      },
+      () => this.send(req, res, 500, 'text/html', '<html><body><h1>Grab failed</h1></body></html>'),
+    );
   }
 
   private send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {

@@ -189,6 +189,14 @@ export class Session extends EventEmitter {
     return this.pipe?.ffmpegPids ?? [];
   }
 
+  /**
+   * PAT, PMT and the GOP so far from its keyframe (what a joining client gets first), read without
+   * joining: the HomeKit camera decodes a still picture from it. Undefined without a clean start.
+   */
+  keyframeStart(): Buffer | undefined {
+    return this.cache.snapshot();
+  }
+
   start(): void {
     void this.connect();
   }

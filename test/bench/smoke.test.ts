@@ -28,7 +28,7 @@ it('runs every case of npm run bench and reports a figure in each row', async ()
   expect(results.map((r) => r.title)).toEqual([
     'Per-byte parsing of a session', 'Passthrough at 200 Mbit/s: cost per byte', 'Time to the first keyframe and the audio start',
     'CPU per channel and per client', 'Encoder layout: one ffmpeg per track or one per channel', 'Transcoded channels at real time', 'Memory', 'Tuner release after the last client',
-    'Zap latency from a HomeKit write', 'HLS for an MPEG-2 channel: the H.264 encode',
+    'Zap latency from a HomeKit write', 'HLS for an MPEG-2 channel: the H.264 encode', 'HomeKit camera live view: copy or encode',
   ]);
   for (const result of results) {
     expect({ title: result.title, error: result.error }).toEqual({ title: result.title, error: undefined });

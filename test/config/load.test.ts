@@ -58,6 +58,7 @@ describe('defaults', () => {
       },
       epg: { enabled: true, days: 7, refreshHours: 6 },
       hdhr: { enabled: false, friendlyName: '', discovery: true },
+      camera: { maxStreams: 2, videoEncoder: 'libx264' },
     });
     expect(isConfigured(config)).toBe(false);
   });
@@ -70,6 +71,7 @@ describe('defaults', () => {
       tvAccessory: true, channelAccessories: true, infoKey: 'MENU', refreshInterval: 5,
       mac: '', wakeOnLan: true, wakeBroadcast: [], offMode: 'standby', standbyGuard: true, recordSwitch: false,
       sensors: { recording: false, streaming: false, power: false, type: 'contact' }, deepStandbySwitch: false, rebootSwitch: false,
+      cameraAccessory: false,
     });
     expect(isConfigured(config)).toBe(true);
   });
@@ -232,6 +234,7 @@ describe('environment over file over defaults', () => {
         XG2G_WAKE_BROADCAST: '10.0.0.255, 255.255.255.255',
         XG2G_OFF_MODE: 'deepStandby',
         XG2G_STANDBY_GUARD: 'no',
+        XG2G_CAMERA_MAX_STREAMS: '3',
       },
     });
     expect(config).toEqual<Config>({
@@ -242,7 +245,7 @@ describe('environment over file over defaults', () => {
         streamTarget: 'http://10.0.0.2:17999', tvAccessory: true, channelAccessories: true,
         infoKey: 'MENU', refreshInterval: 5, mac: '00:1d:ec:0e:12:34', wakeOnLan: true, wakeBroadcast: ['10.0.0.255', '255.255.255.255'],
         offMode: 'deepStandby', standbyGuard: false, recordSwitch: false, sensors: { recording: false, streaming: false, power: false, type: 'contact' },
-        deepStandbySwitch: false, rebootSwitch: false,
+        deepStandbySwitch: false, rebootSwitch: false, cameraAccessory: false,
       }],
       proxy: {
         enabled: true, listen: '[::1]:18001', publicUrl: 'https://tv.example.org/xg2g', maxSessions: 3,
@@ -258,6 +261,7 @@ describe('environment over file over defaults', () => {
       },
       epg: { enabled: false, days: 3, refreshHours: 6 },
       hdhr: { enabled: true, friendlyName: 'Sat tuner', discovery: true },
+      camera: { maxStreams: 3, videoEncoder: 'libx264' },
     });
   });
 

@@ -1,8 +1,9 @@
 // Test helper: the plugin built into a temp folder, a real Homebridge child process loading it in
 // insecure mode (-I), and a small client for HAP's HTTP interface (GET /accessories, GET and PUT
 // /characteristics with the setup code as Authorization header).
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uuid } from 'hap-nodejs';
@@ -130,12 +131,70 @@ export class HapClient {
     return (r.json as { characteristics: Array<{ value?: unknown; status?: number }> }).characteristics[0];
   }
 
+  /** POST /resource (a camera snapshot): the HTTP status and the raw body. */
+  async resource(body: Record<string, unknown>): Promise<{ status: number; type: string; body: Buffer }> {
+    const response = await fetch(`http://127.0.0.1:${this.port}/resource`, {
+      method: 'POST',
+      headers: { Authorization: this.pin, 'Content-Type': 'application/hap+json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, type: response.headers.get('content-type') ?? '', body: Buffer.from(await response.arrayBuffer()) };
+  }
+
   /** PUT one value; resolves with the HAP status (0 = success). */
   async put(aid: number, iid: number, value: unknown): Promise<number> {
     const r = await this.request('PUT', '/characteristics', { characteristics: [{ aid, iid, value }] });
     if (r.status === 204) return 0;
     const list = (r.json as { characteristics?: Array<{ status?: number }> } | undefined)?.characteristics;
     return list?.[0]?.status ?? -r.status;
+  }
+}
+
+/**
+ * A HAP client on one kept-open connection, as the Home app holds one: HAP ties a camera's live
+ * view to the connection that set it up and stops it when that connection closes (fetch closes
+ * idle ones after a few seconds). close() ends the connection.
+ */
+export class HapConnection {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+  constructor(readonly port: number, readonly pin = PIN) {}
+
+  private request(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = http.request({
+        host: '127.0.0.1', port: this.port, method, path, agent: this.agent,
+        headers: { Authorization: this.pin, 'Content-Type': 'application/hap+json', ...(payload ? { 'Content-Length': payload.length } : {}) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  async get(aid: number, iid: number): Promise<{ value?: unknown; status?: number }> {
+    const r = await this.request('GET', `/characteristics?id=${aid}.${iid}`);
+    return (r.json as { characteristics: Array<{ value?: unknown; status?: number }> }).characteristics[0];
+  }
+
+  /** PUT one value; resolves with the HAP status (0 = success). */
+  async put(aid: number, iid: number, value: unknown): Promise<number> {
+    const r = await this.request('PUT', '/characteristics', { characteristics: [{ aid, iid, value }] });
+    if (r.status === 204) return 0;
+    const list = (r.json as { characteristics?: Array<{ status?: number }> } | undefined)?.characteristics;
+    return list?.[0]?.status ?? -r.status;
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }
 
@@ -152,4 +211,11 @@ export function iidOf(service: HapService, characteristicType: string): number {
 
 export function valueOf(service: HapService, characteristicType: string): unknown {
   return service.characteristics.find((ch) => ch.type === short(characteristicType))?.value;
+}
+
+/** The processes a process started (pid and command line), from ps: to find an ffmpeg left behind. */
+export function childrenOf(pid: number): Array<{ pid: number; args: string }> {
+  const out = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout ?? '';
+  return out.split('\n').map((line) => /^\s*(\d+)\s+(.*)$/.exec(line)).filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), args: m[2] }));
 }

@@ -94,6 +94,7 @@ describe('config.schema.json against the validator', () => {
       channelAccessories: true, infoKey: 'MENU', refreshInterval: 5, mac: '00:1d:ec:0e:12:34', wakeOnLan: true,
       wakeBroadcast: ['192.168.1.255'], offMode: 'standby', standbyGuard: true, recordSwitch: false,
       sensors: { recording: false, streaming: false, power: false, type: 'contact' }, deepStandbySwitch: false, rebootSwitch: false,
+      cameraAccessory: false,
     };
     const block = {
       platform: 'XG2G', name: 'xg2g', receivers: [receiver],
@@ -105,6 +106,7 @@ describe('config.schema.json against the validator', () => {
         discoveryPrefix: 'homeassistant', embeddedBroker: { enabled: false, port: 1883 } },
       epg: { enabled: true, days: 7, refreshHours: 6 },
       hdhr: { enabled: false, friendlyName: 'xg2g', discovery: true },
+      camera: { maxStreams: 2, videoEncoder: 'libx264' },
     };
     // Every schema field is set in the block above, so a missing one here is a field nobody tested.
     const set = (path: string): boolean => path.split('.').reduce<unknown>((node, key) => {

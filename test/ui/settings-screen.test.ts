@@ -117,12 +117,13 @@ it('sets up a fresh install: one receiver on one tab, bouquets picked from the r
       name: 'Living Room', host: '127.0.0.1', port: simPort, https: false, allowSelfSigned: false, username: 'root', password: PASSWORD,
       bouquets: ['Sport (TV)', 'Favourites (Radio)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
       wakeOnLan: true, offMode: 'standby', standbyGuard: true, recordSwitch: false, deepStandbySwitch: false, rebootSwitch: false,
-      sensors: { recording: false, streaming: false, power: false, type: 'contact' },
+      sensors: { recording: false, streaming: false, power: false, type: 'contact' }, cameraAccessory: false,
     }],
     proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 }, hls: { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' } },
     mqtt: { enabled: false, discovery: true, embeddedBroker: { enabled: false } },
     epg: { enabled: true },
     hdhr: { enabled: false, discovery: true },
+    camera: { videoEncoder: 'libx264' },
   });
   expect(loadConfigWithWarnings({ block: savedBlock(), env: {} }).warnings).toEqual([]);
   expect(ui.validationErrors()).toEqual([]);
@@ -137,12 +138,13 @@ const FORM_WRITTEN = {
     name: 'Living Room', host: '127.0.0.1', port: 8080, https: false, allowSelfSigned: false, username: 'root', password: 'pw',
     bouquets: ['Favourites (TV)'], streamTarget: '8001', tvAccessory: true, channelAccessories: true, infoKey: 'MENU',
     wakeOnLan: true, offMode: 'standby', standbyGuard: true, recordSwitch: false, deepStandbySwitch: false, rebootSwitch: false,
-    sensors: { recording: false, streaming: false, power: false, type: 'contact' },
+    sensors: { recording: false, streaming: false, power: false, type: 'contact' }, cameraAccessory: false,
   }],
   proxy: { enabled: true, audio: { mode: 'auto', engine: 'splice', channels: 2 }, hls: { appleRedirect: true, transcodeVideo: false, videoEncoder: 'libx264' } },
   mqtt: { enabled: false, discovery: true, embeddedBroker: { enabled: false } },
   epg: { enabled: true },
   hdhr: { enabled: false, discovery: true },
+  camera: { videoEncoder: 'libx264' },
 };
 const HAND_WRITTEN = {
   platform: 'XG2G', name: 'Satellite',
@@ -151,7 +153,7 @@ const HAND_WRITTEN = {
     bouquets: ['Sport (TV)', 'Favourites (TV)'], streamTarget: 'https://vuplus.local:17999', tvAccessory: false, channelAccessories: false,
     infoKey: '358', refreshInterval: 2.5, mac: '00:1d:ec:0e:12:34', wakeOnLan: false, wakeBroadcast: ['192.168.1.255', '10.0.0.255:7'],
     offMode: 'deepStandby', standbyGuard: false, recordSwitch: true, deepStandbySwitch: true, rebootSwitch: true,
-    sensors: { recording: true, streaming: true, power: true, type: 'occupancy' },
+    sensors: { recording: true, streaming: true, power: true, type: 'occupancy' }, cameraAccessory: true,
   }],
   proxy: {
     enabled: true, listen: '127.0.0.1:18500', publicUrl: 'http://192.168.1.10:18500', maxSessions: 4, maxClients: 3, token: 'tok3n',
@@ -165,6 +167,7 @@ const HAND_WRITTEN = {
   },
   epg: { enabled: false, days: 3, refreshHours: 12 },
   hdhr: { enabled: true, friendlyName: 'Bedroom tuner', discovery: false },
+  camera: { maxStreams: 1, videoEncoder: 'h264_vaapi' },
 };
 
 it.each([
