@@ -23,7 +23,7 @@ import { removeLeftoverHlsFolders } from './stream/hls';
 import { ProxyMetrics } from './stream/metrics';
 import { createPicons } from './stream/picons';
 import { createRouter, RequestHandler } from './stream/routes';
-import { STREAM_TIMING, StreamTiming } from './stream/session';
+import { Session, STREAM_TIMING, StreamTiming } from './stream/session';
 import { packageVersion } from './version';
 
 const VERSION = packageVersion();
@@ -242,9 +242,14 @@ export class App {
   }
 }
 
-/** Who watches a receiver's channels through the proxy: clients of each session (an HLS stream is one). */
+/** The sessions someone watches through the proxy (an HLS stream and a camera view count as one each). */
+function watchedSessions(streams: ChannelStreams | undefined): Session[] {
+  return (streams?.sessions.list() ?? []).filter((s) => s.clientCount > 0);
+}
+
+/** Who watches a receiver's channels through the proxy. */
 function viewersOf(streams: ChannelStreams | undefined): { count: number; channels: string[] } {
-  const watched = (streams?.sessions.list() ?? []).filter((s) => s.clientCount > 0);
+  const watched = watchedSessions(streams);
   return { count: watched.reduce((n, s) => n + s.clientCount, 0), channels: watched.map((s) => s.channel.name) };
 }
 
@@ -255,11 +260,10 @@ function viewersOf(streams: ChannelStreams | undefined): { count: number; channe
 function endStreamsOnStandby(receiver: Receiver, streams: ChannelStreams, log: Logger): void {
   receiver.monitor.on('state', (state: ReceiverState, previous: ReceiverState) => {
     if (previous.power !== 'on' || state.power !== 'standby') return;
-    const watched = streams.sessions.list().filter((s) => s.clientCount > 0);
-    if (watched.length === 0) return;
-    const viewers = watched.reduce((n, s) => n + s.clientCount, 0);
-    log.info(`${receiver.name} went to standby, so the proxy ended ${watched.map((s) => s.channel.name).join(', ')} for ${viewers} viewer(s).`);
-    for (const session of watched) void session.stop('standby').catch(() => undefined);
+    const { count, channels } = viewersOf(streams);
+    if (count === 0) return;
+    log.info(`${receiver.name} went to standby, so the proxy ended ${channels.join(', ')} for ${count} viewer(s).`);
+    for (const session of watchedSessions(streams)) void session.stop('standby').catch(() => undefined);
   });
 }
 

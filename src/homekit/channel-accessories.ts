@@ -184,8 +184,7 @@ export class ChannelAccessories {
         const state = runtime.monitor.state;
         if (value) {
           // A box in standby or deep standby (off the network) is woken onto the channel.
-          const awake = state.reachable && state.power === 'on';
-          await commands.run(`Tuning ${runtime.name} to ${name}`, () => (awake ? runtime.control.zap(target) : runtime.control.powerOn(target)));
+          await commands.run(`Tuning ${runtime.name} to ${name}`, () => runtime.control.zap(target));
         } else if (channelIsOn(state, target)) {
           // The standby guard may refuse while proxy viewers watch: the switch is pushed back to on.
           await commands.run(`Turning ${runtime.name} off`, () => runtime.control.powerOff(),

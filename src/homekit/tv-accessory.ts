@@ -179,11 +179,8 @@ export class TvAccessory {
       this.log.warn(`${this.name}: HomeKit asked for input ${String(value)}, which is not a channel of the configured bouquets.`);
       throw new this.api.hap.HapStatusError(this.api.hap.HAPStatus.INVALID_VALUE_IN_REQUEST);
     }
-    const { control, monitor } = this.runtime;
-    // A box in standby or deep standby (off the network) is woken onto the channel; zap alone would not wake it.
-    const awake = monitor.state.reachable && monitor.state.power === 'on';
-    await this.commands.run(`Tuning ${this.name} to ${input.channel.original}`,
-      () => (awake ? control.zap(input.channel.ref) : control.powerOn(input.channel.ref)));
+    // A box in standby or deep standby (off the network) is woken onto the channel.
+    await this.commands.run(`Tuning ${this.name} to ${input.channel.original}`, () => this.runtime.control.zap(input.channel.ref));
   }
 
   /**

@@ -19,7 +19,7 @@ import { CommandName, commandLabel } from './topics';
 
 export interface CommandTarget {
   control: Pick<ReceiverControl,
-    | 'powerOn' | 'powerOff' | 'togglePower' | 'deepStandby' | 'reboot' | 'zap' | 'setVolume' | 'volumeUp' | 'volumeDown' | 'setMute' | 'key'
+    | 'powerOn' | 'powerOff' | 'togglePower' | 'deepStandby' | 'reboot' | 'zap' | 'setVolume' | 'volumeUp' | 'volumeDown' | 'setMute' | 'toggleMute' | 'key'
     | 'recordNow' | 'stopRecording' | 'addTimer' | 'deleteTimer' | 'message'>;
   monitor: Pick<ReceiverMonitor, 'refresh' | 'state'>;
   /** The configured bouquets' channels; undefined until loaded. */
@@ -180,7 +180,7 @@ async function execute(target: CommandTarget, command: CommandName, text: string
       const channel = channels.find(text);
       if (!channel) throw new CommandError(`no channel ${quote(text)} in the configured bouquets`);
       // A box that does not answer may be in deep standby: waking it takes Wake-on-LAN, which zap cannot do.
-      await (target.monitor.state.reachable ? control.zap(channel.ref) : control.powerOn(channel.ref));
+      await control.zap(channel.ref);
       return {};
     }
     case 'volume': {
@@ -196,7 +196,7 @@ async function execute(target: CommandTarget, command: CommandName, text: string
     }
     case 'mute': {
       const want = onOff(text, 'mute');
-      await control.setMute(want === 'TOGGLE' ? !target.monitor.state.muted : want);
+      await (want === 'TOGGLE' ? control.toggleMute() : control.setMute(want));
       return {};
     }
     case 'key': {

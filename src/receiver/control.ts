@@ -173,16 +173,9 @@ export class ReceiverControl {
     return this.monitor.refresh();
   }
 
-  /** Tunes a channel, waking the box first when it is in standby. */
-  async zap(ref: ServiceRef | string): Promise<ReceiverState> {
-    const target = typeof ref === 'string' ? parseServiceRef(ref) : ref;
-    let state = await this.monitor.refresh();
-    if (state.power !== 'on') {
-      await this.client.power('wake');
-      state = await this.waitUntilOn();
-    }
-    await this.client.zap(target);
-    return this.monitor.refresh();
+  /** Tunes a channel, waking the box first when it is in standby or deep standby (see powerOn). */
+  zap(ref: ServiceRef | string): Promise<ReceiverState> {
+    return this.powerOn(ref);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -207,6 +200,12 @@ export class ReceiverControl {
   async setMute(muted: boolean): Promise<ReceiverState> {
     const state = await this.monitor.refresh();
     if (state.muted !== muted) await this.client.toggleMute();
+    return this.monitor.refresh();
+  }
+
+  /** The box's own mute toggle: it knows its state, which a poll may not yet (a toggle just before). */
+  async toggleMute(): Promise<ReceiverState> {
+    await this.client.toggleMute();
     return this.monitor.refresh();
   }
 

@@ -121,7 +121,7 @@ describe('commands', () => {
     const control = {
       powerOn: record('powerOn', INITIAL_STATE), powerOff: record('powerOff', INITIAL_STATE), deepStandby: record('deepStandby', INITIAL_STATE),
       reboot: record('reboot', INITIAL_STATE), zap: record('zap', INITIAL_STATE), setVolume: record('setVolume', INITIAL_STATE),
-      volumeUp: record('volumeUp', INITIAL_STATE), volumeDown: record('volumeDown', INITIAL_STATE), setMute: record('setMute', INITIAL_STATE),
+      volumeUp: record('volumeUp', INITIAL_STATE), volumeDown: record('volumeDown', INITIAL_STATE), setMute: record('setMute', INITIAL_STATE), toggleMute: record('toggleMute', INITIAL_STATE),
       key: record('key', INITIAL_STATE), recordNow: record('recordNow', [TIMER]), stopRecording: record('stopRecording', [] as Timer[]),
       addTimer: record('addTimer', [TIMER]), deleteTimer: record('deleteTimer', [] as Timer[]),
       message: record<'yes' | undefined>('message', 'yes'), togglePower: record('togglePower', INITIAL_STATE),
@@ -150,11 +150,11 @@ describe('commands', () => {
     expect((await run('power', 'DEEP_STANDBY_FORCE')).calls).toEqual([['deepStandby', { force: true }]]);
     expect((await run('power', 'REBOOT')).calls).toEqual([['reboot']]);
     expect((await run('channel', 'zdf hd')).calls).toEqual([['zap', ZDF.ref]]);
-    // A box that does not answer may be in deep standby: powerOn wakes it and tunes.
-    expect((await run('channel', 'zdf hd', target(undefined, { reachable: false }))).calls).toEqual([['powerOn', ZDF.ref]]);
+    // A box that does not answer may be in deep standby: the control's zap wakes it (Wake-on-LAN) and tunes.
+    expect((await run('channel', 'zdf hd', target(undefined, { reachable: false }))).calls).toEqual([['zap', ZDF.ref]]);
     expect((await run('volume', '55.4')).calls).toEqual([['setVolume', 55.4]]);
     expect((await run('volume', 'up')).calls).toEqual([['volumeUp']]);
-    expect((await run('mute', 'TOGGLE')).calls).toEqual([['setMute', false]]);
+    expect((await run('mute', 'TOGGLE')).calls).toEqual([['toggleMute']]);
     expect((await run('key', 'KEY_OK')).calls).toEqual([['key', 352]]);
     expect((await run('refresh', 'anything')).calls).toEqual([['reload'], ['refresh']]);
   });

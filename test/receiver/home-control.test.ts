@@ -76,7 +76,7 @@ it('wakes a box in deep standby with Wake-on-LAN, waits for it, and zaps', async
   sim.setState({ power: 'deep' });
   await until(() => !receiver.monitor.state.reachable, 5_000, 'the box to drop off');
 
-  const state = await receiver.control.powerOn(parseServiceRef(ZDF_HD));
+  const state = await receiver.control.zap(parseServiceRef(ZDF_HD));
   expect(sim.state).toMatchObject({ power: 'on', channelRef: ZDF_HD });
   expect(state).toMatchObject({ reachable: true, power: 'on', channel: { ref: ZDF_HD }, waking: false });
   expect(sim.wakePackets.filter((p) => p.matched).length).toBeGreaterThanOrEqual(1);
