@@ -84,6 +84,8 @@ describe('config.schema.json against the validator', () => {
       const needsDefault = path !== 'receivers' && path !== 'receivers[].host';
       if (needsDefault) expect({ path, description: p.description }).toEqual({ path, description: expect.stringMatching(/Default: /) });
       if (p.type !== 'boolean' && p.type !== 'array') expect({ path, placeholder: p.placeholder !== undefined }).toEqual({ path, placeholder: true });
+      // The Homebridge UI renders descriptions as HTML: "<receiver>" would vanish as a tag.
+      expect({ path, tagLike: /<[A-Za-z/]/.test(String(p.description ?? '')) }).toEqual({ path, tagLike: false });
     }
   });
 

@@ -180,7 +180,7 @@ it.each([
   await ui.open();
   await until(() => ui.field('host').inputValue(), (v) => v === block.receivers[0].host, 'the form to show the config');
   expect(await ui.tabs()).toEqual([block.receivers[0].name, expect.stringMatching(/^Add /)]);
-  await ui.expand('Advanced', 'Stream proxy', 'MQTT and Home Assistant');
+  await ui.expand('Advanced', 'Power, recording and sensors', 'Stream proxy', 'Players, guide and media servers', 'MQTT and Home Assistant');
   await ui.formIsValid().waitFor();
   // Values the dropdowns do not list are kept, and the panel says what they are.
   const note = ui.panel.locator('#xg2g-unlisted');
