@@ -10,6 +10,7 @@ import { escapingLogger, Logger, sentences } from './logger';
 import type { MqttService } from './mqtt';
 import type { GuideTiming } from './receiver/guide';
 import type { ReceiverState } from './receiver/monitor';
+import { memoryWritten } from './receiver/memory';
 import { Receiver } from './receiver/receiver';
 import { CLIENT_QUEUE_MAX_BYTES, HDHR_DISCOVERY_PORT, HDHR_SSDP_PORT, HLS_IDLE_TIMEOUT_MS, PLUGIN_NAME } from './settings';
 import { CameraFeed, createCameraFeed, LiveViewCounter, probeAudioCodecs } from './stream/camera-feed';
@@ -21,7 +22,7 @@ import { createHdhrContext } from './stream/hdhr';
 import { HdhrDiscovery, startHdhrDiscovery } from './stream/hdhr-discovery';
 import { removeLeftoverHlsFolders } from './stream/hls';
 import { ProxyMetrics } from './stream/metrics';
-import { createPicons } from './stream/picons';
+import { createPicons, Picons } from './stream/picons';
 import { createRouter, RequestHandler } from './stream/routes';
 import { Session, STREAM_TIMING, StreamTiming } from './stream/session';
 import { packageVersion } from './version';
@@ -68,6 +69,7 @@ export class App {
   private hdhrDiscovery: HdhrDiscovery | undefined;
 
   private readonly log: Logger;
+  private picons: Picons | undefined;
   /** Where the guide and the picons are cached on disk. */
   readonly cacheDir: string;
 
@@ -149,6 +151,7 @@ export class App {
     if (this.signal.aborted) return;
 
     const picons = createPicons(this.cacheDir, this.receivers, this.log);
+    this.picons = picons;
     // The guide is only fetched when something serves it; it waits for each channel list itself.
     if (this.config.epg.enabled && serving) {
       const sources = this.receivers.map((receiver, i) => ({ receiver, sessions: this.streams[i].sessions }));
@@ -180,6 +183,9 @@ export class App {
     await Promise.all([...this.cameraFeeds.values()].map((f) => f.stop()));
     await Promise.all(this.streams.map((s) => s.stop()));
     for (const receiver of this.receivers) receiver.close();
+    // Files still being written to the cache folder are finished: nothing writes there after stop().
+    await this.picons?.flush();
+    await memoryWritten();
     // After the receivers, so the retained topics of the sessions that just ended are cleared.
     await this.mqtt?.stop();
   }

@@ -17,6 +17,11 @@ interface MemoryFile {
 /** Writes to one file from one process happen one after another (several receivers share it). */
 let writing: Promise<unknown> = Promise.resolve();
 
+/** Resolves once every remembered MAC queued so far is written (the App's stop waits for it). */
+export function memoryWritten(): Promise<unknown> {
+  return writing;
+}
+
 export class ReceiverMemory {
   private readonly file: string;
 

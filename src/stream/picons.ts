@@ -118,6 +118,12 @@ export class Picons implements PiconService {
     this.now = options.now ?? Date.now;
   }
 
+  /** Waits for lookups under way and the disk writes they started (the App's stop, before its cache folder may go). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.inFlight.values()]);
+    await this.options.cache.flush();
+  }
+
   lookup(ref: ServiceRef): Promise<PiconAnswer> {
     let found: { receiver: PiconReceiver; channel: Channel } | undefined;
     for (const receiver of this.options.receivers) {

@@ -83,6 +83,8 @@ it('stops on SIGTERM with streams running, leaving no ffmpeg and no upstream', a
   let viewers: Viewer[];
   try {
     const base = await served.url();
+    // Three channels need three tuners: until the box's device info loads, the proxy allows 2.
+    await until(async () => JSON.parse((await fetchBytes(`${base}/api/status`)).body.toString()).receivers?.[0]?.tuners === 4, 15_000, 'the tuner count');
     viewers = [DAS_ERSTE_HD, ZDF_HD, SERVUS_AAC].map((ref) => new Viewer(`${base}/${ref}`));
     // Two AC-3 channels with two tracks each: four audio encoders; the AAC channel needs none.
     await until(() => viewers.every((v) => v.bytes > 100_000) && served.ffmpegs().length === 4, 60_000, () =>
