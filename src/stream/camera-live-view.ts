@@ -26,7 +26,7 @@ import { parseServiceRef, ServiceRef } from '../receiver/service-ref';
 import { CAMERA_AUDIO_KBPS_DEFAULT, CAMERA_COPY_BITRATE_SLACK, CAMERA_PROBE_MAX_BYTES, SRTP_AUTH_TAG_BYTES } from '../settings';
 import type { LiveView, LiveViewRequest } from './camera-feed';
 import { RtpRelay } from './camera-rtp';
-import { ClientSink } from './client-sink';
+import { ClientSink, localSink } from './client-sink';
 import { cameraLiveArgs, CameraLiveOptions } from './ffmpeg-args';
 import { FfmpegExit, FfmpegHandle, spawnFfmpeg, SpawnFfmpeg } from './ffmpeg-process';
 import { FfmpegWatchdog } from './ffmpeg-watchdog';
@@ -216,7 +216,6 @@ class LiveRun {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private over = false;
-  private readonly closeListeners: Array<() => void> = [];
 
   constructor(
     readonly ref: ServiceRef,
@@ -320,38 +319,17 @@ class LiveRun {
 
   /** The session's bytes go to receive(); its backlog is ffmpeg's stdin, bounded by the session. */
   private sink(): ClientSink {
-    let begun = false;
-    let closed = false;
-    const stdin = (): number => this.ffmpeg?.stdin.writableLength ?? 0;
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      for (const listener of this.closeListeners.splice(0)) listener();
-    };
-    return {
+    const { receiverName, monitor } = this.options;
+    return localSink({
+      receive: (data) => this.receive(data),
       // The session drops a client whose backlog passes its bound: here, ffmpeg's unread input.
-      get writableLength() {
-        return stdin();
+      backlog: () => this.ffmpeg?.stdin.writableLength ?? 0,
+      ended: (error) => {
+        const why = error ? error.message : monitor.state.power === 'standby' ? `${receiverName} went to standby` : `the stream of ${this.name} ended`;
+        this.finish(sentences(`The live view of ${receiverName} ended: ${why}`));
       },
-      get begun() {
-        return begun;
-      },
-      write: (data) => {
-        begun = true;
-        this.receive(data);
-      },
-      end: (error) => {
-        close();
-        const state = this.options.monitor.state;
-        const why = error ? error.message : state.power === 'standby' ? `${this.options.receiverName} went to standby` : `the stream of ${this.name} ended`;
-        this.finish(sentences(`The live view of ${this.options.receiverName} ended: ${why}`));
-      },
-      destroy: () => {
-        close();
-        this.finish(`The live view of ${this.options.receiverName} ended: ffmpeg fell behind the stream of ${this.name}.`);
-      },
-      onClose: (listener) => void this.closeListeners.push(listener),
-    };
+      dropped: () => this.finish(`The live view of ${receiverName} ended: ffmpeg fell behind the stream of ${this.name}.`),
+    });
   }
 }
 

@@ -20,6 +20,51 @@ export interface ClientSink {
   onClose(listener: () => void): void;
 }
 
+/** What a local client (HLS, a camera view) does with its session's bytes. */
+export interface LocalConsumer {
+  /** Takes the session's bytes at once (into a segmenter, or an ffmpeg's stdin). */
+  receive(data: Buffer): void;
+  /** The session ended the client, cleanly or with the reason. */
+  ended(error?: StreamError): void;
+  /** The session dropped the client for falling behind (only when `backlog` can grow). */
+  dropped?(): void;
+  /** Bytes taken but not yet consumed (an ffmpeg's unread stdin): the session bounds it. */
+  backlog?(): number;
+}
+
+/** A sink for a client inside the proxy: no socket, the consumer takes each chunk as it comes. */
+export function localSink(consumer: LocalConsumer): ClientSink {
+  let begun = false;
+  let closed = false;
+  const closeListeners: Array<() => void> = [];
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const listener of closeListeners.splice(0)) listener();
+  };
+  return {
+    get writableLength() {
+      return consumer.backlog?.() ?? 0;
+    },
+    get begun() {
+      return begun;
+    },
+    write(data) {
+      begun = true;
+      consumer.receive(data);
+    },
+    end(error) {
+      close();
+      consumer.ended(error);
+    },
+    destroy() {
+      close();
+      consumer.dropped?.();
+    },
+    onClose: (listener) => void closeListeners.push(listener),
+  };
+}
+
 export function httpSink(response: ServerResponse): ClientSink {
   return {
     get writableLength() {

@@ -18,7 +18,7 @@ import type { HlsConfig } from '../config/types';
 import { Logger, sentences } from '../logger';
 import { channelId, ServiceRef } from '../receiver/service-ref';
 import { HLS_MEDIA_PLAYLIST, HLS_PMT_WAIT_MAX_BYTES, HLS_READY_TIMEOUT_MS, HLS_REFUSAL_MEMORY_MS } from '../settings';
-import { ClientSink } from './client-sink';
+import { ClientSink, localSink } from './client-sink';
 import { SpawnFfmpeg } from './ffmpeg-process';
 import { text } from './http-reply';
 import { masterPlaylist, segmentCodecs } from './hls-playlist';
@@ -274,30 +274,10 @@ class HlsSession {
 
   /** The TS session's bytes go straight to receive() (segmenter or encoder); nothing queues here. */
   private sink(): ClientSink {
-    let begun = false;
-    const closeListeners: Array<() => void> = [];
-    let closed = false;
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      for (const listener of closeListeners.splice(0)) listener();
-    };
-    return {
-      writableLength: 0,
-      get begun() {
-        return begun;
-      },
-      write: (data) => {
-        begun = true;
-        this.receive(data);
-      },
-      end: (error) => {
-        close();
-        this.fail(error ?? new StreamError('busy', `the stream of ${this.channelName} ended`));
-      },
-      destroy: close,
-      onClose: (listener) => void closeListeners.push(listener),
-    };
+    return localSink({
+      receive: (data) => this.receive(data),
+      ended: (error) => this.fail(error ?? new StreamError('busy', `the stream of ${this.channelName} ended`)),
+    });
   }
 }
 
