@@ -124,6 +124,9 @@ async function serveProxy(target, env = {}, config = undefined) {
     writeFileSync(join(configDir, 'config.json'), JSON.stringify(config));
     args.push('--config', join(configDir, 'config.json'));
   }
+  // A cache folder of its own: a guide left in the shared default by an earlier run would be read
+  // at start and change what idle memory measures.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'xg2g-bench-serve-'));
   const child = start(process.execPath, args, {
     env: {
       PATH: process.env.PATH,
@@ -131,13 +134,23 @@ async function serveProxy(target, env = {}, config = undefined) {
       XG2G_PROXY_TARGET: target,
       XG2G_PROXY_LISTEN: '127.0.0.1:0',
       XG2G_LISTEN: '',
+      XG2G_CACHE_DIR: cacheDir,
       ...env,
     },
   });
-  await until(() => /Playlist for VLC: +http:\/\/[0-9.:]+/.test(child.output) || child.exitCode !== null, 20_000, 'xg2g serve');
+  const stop = child.stop;
+  child.stop = async () => {
+    await stop();
+    rmSync(cacheDir, { recursive: true, force: true });
+  };
+  const started = await until(() => /Playlist for VLC: +http:\/\/[0-9.:]+/.test(child.output) || child.exitCode !== null, 20_000, 'xg2g serve')
+    .then(() => true, () => false);
   const m = /Playlist for VLC: +(http:\/\/[0-9.:]+)\//.exec(child.output);
   if (configDir) rmSync(configDir, { recursive: true, force: true });
-  if (!m) throw new Error(`xg2g serve did not start:\n${child.output.slice(-2000)}`);
+  if (!started || !m) {
+    await child.stop();
+    throw new Error(`xg2g serve did not start:\n${child.output.slice(-2000)}`);
+  }
   return { child, url: m[1] };
 }
 

@@ -71,7 +71,7 @@ async function run(ctx) {
       row({ name: 'ffmpeg, full remux in the proxy', unit: '% of a core', values: f.remux }),
       row({ name: 'ffmpeg, the splice\'s audio encoders', unit: '% of a core', values: f.spliceFfmpeg }),
       row({ name: 'ffmpeg: splice ÷ full remux', unit: '×', values: ffmpegRatio, target: '≤ 0.8×', pass: median(ffmpegRatio) <= 0.8,
-        note: median(ffmpegRatio) <= 0.8 ? '' : 'Both paths run the same AAC encoder for every track, most of the remux\'s cost; the splice saves the video\'s demux and remux and, through the AC-3 decoder\'s own downmix, the 5.1 rematrix, which lands near 0.8× (0.77–0.82 over runs). Going lower needs a cheaper AAC encoder (libfdk_aac is not in Debian\'s ffmpeg).' }),
+        note: median(ffmpegRatio) <= 0.8 ? '' : 'Both paths run the same AAC encoder for every track, most of the remux\'s cost; the splice saves the video\'s demux and remux and, through the AC-3 decoder\'s own downmix, the 5.1 rematrix, which lands near 0.8× (0.77–0.82 over runs). Decoding is a tenth of it, the AAC encode the rest. Going lower needs a cheaper encoder: the native encoder\'s `-aac_coder fast` halves it (0.84 s against 1.65 s of CPU for 120 s of 5.1 AC-3 to stereo at 192k), but FFmpeg went back to twoloop as its default for its steadier rate and better sound, so the splice keeps twoloop; libfdk_aac is not in Debian\'s ffmpeg.' }),
       row({ name: 'ffmpeg: remux in the proxy ÷ by hand', unit: '×', values: ratio(f.remux, f.hand) }),
       ...many.slice(1).map((n) => row({ name: `proxy (splice), each client beyond the first, of ${n}`, unit: '% of a core', values: perClient(n) })),
     ];

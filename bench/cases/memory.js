@@ -52,7 +52,7 @@ async function run(ctx) {
   return [
     row({ name: 'bare Node process (baseline)', unit: 'MB', values: f.bare, baseline: 'yes' }),
     row({ name: 'xg2g serve, idle', unit: 'MB', values: f.idle, target: '< 55 MB', pass: median(f.idle) < 55,
-      note: median(f.idle) < 55 ? '' : 'About 7 MB of it is axios, the chosen HTTP client for the receiver, with what it loads at once (form-data, https-proxy-agent, follow-redirects, http2, zlib); every other optional package loads on first use. With the client on plain node:http instead, idle `xg2g serve` measured 52 MB against 59.5 MB with axios (RSS 10 s after start, the same way for both); leaving axios is the team\'s call, so it stays.' }),
+      note: median(f.idle) < 55 ? '' : 'Most of it is axios, the team\'s chosen HTTP client, needed from the first poll of the box: `node -e "require(\'axios\')"` alone takes a bare Node from 39 to 58 MB. 3–4 MB of that is Node\'s own fetch implementation (undici), which axios makes Node load at require time by probing Request, Response and ReadableStream for its fetch adapter: with those globals hidden, the bare require takes 53.7 MB and idle `xg2g serve` 54.5–54.8 MB. Loading the HLS, camera, HDHomeRun and web-page modules on first use saved only 0.25 MB (171 → 152 modules), so they stay as they are. Closing it needs axios to stop probing fetch at load (an upstream change) or a client on node:http (52 MB measured).' }),
     row({ name: 'one transcoded session with one client', unit: 'MB', values: f.session }),
     row({ name: 'each further client of that session', unit: 'MB', values: f.client }),
   ];

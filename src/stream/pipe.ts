@@ -129,8 +129,12 @@ export class Pipe {
   private onData(chunk: Buffer): void {
     if (this.ended) return;
     this.options.onInput(chunk.length);
-    const packets = this.inspector.push(chunk);
-    if (packets.length === 0) return;
+    this.inspector.pushEach(chunk, this.onPackets);
+  }
+
+  /** A run of whole packets from the receiver, already inspected (bound once: it runs per read). */
+  private readonly onPackets = (packets: Buffer): void => {
+    if (this.ended) return;
     this.upstream.markData();
     // The transcoder starts as soon as the PMT is known: its start-up overlaps the wait for a keyframe.
     if (this.transcode === undefined && this.inspector.pmt) {
@@ -144,7 +148,7 @@ export class Pipe {
     else if (this.ffmpeg) this.feedFfmpeg(passed);
     // Passthrough output is the input: the inspector already found its keyframes and PAT/PMT.
     else this.options.onOutput(passed, { psi: this.inspector, lastKeyframe: this.gate.lastKeyframe });
-  }
+  };
 
   private startTranscoder(): void {
     const { options, inspector } = this;

@@ -114,6 +114,43 @@ describe('alignment', () => {
     }
   });
 
+  it('pushEach hands on the same packets and keyframes as push, as views of the chunk', () => {
+    const file = sample('dvbs2-h264-ac3-cnews-tsduck009.ts');
+    const input = Buffer.concat([Buffer.from('garbage\r\n'), file.subarray(0, 100_000), Buffer.from([0x47, 1, 2]), file.subarray(100_000)]);
+    for (const chunk of [1, 187, 189, 1000, 65536]) {
+      const reference = new TsInspector();
+      const each = new TsInspector();
+      const expected: Buffer[] = [];
+      const got: Buffer[] = [];
+      let keyframesExpected = 0;
+      let keyframesGot = 0;
+      let views = 0;
+      for (let i = 0; i < input.length; i += chunk) {
+        const piece = input.subarray(i, i + chunk);
+        const packets = reference.push(piece);
+        expected.push(packets);
+        if (reference.keyframesIn(packets).last >= 0) keyframesExpected++;
+        each.pushEach(piece, (run) => {
+          got.push(run);
+          // What the keyframe gate asks next is answered from the scan; it must match the packets.
+          const span = each.keyframesIn(run);
+          const starts: number[] = [];
+          for (let p = 0; p < run.length; p += TS_PACKET_SIZE) {
+            if (each.isKeyframe(run.subarray(p, p + TS_PACKET_SIZE))) starts.push(p);
+          }
+          expect(span).toEqual({ first: starts[0] ?? -1, last: starts.at(-1) ?? -1 });
+          if (span.last >= 0) keyframesGot++;
+          if (run.length > TS_PACKET_SIZE && run.buffer === piece.buffer) views++;
+        });
+      }
+      expect(Buffer.concat(got).equals(Buffer.concat(expected))).toBe(true);
+      expect(each.skippedBytes).toBe(reference.skippedBytes);
+      expect(each.pmt).toEqual(reference.pmt);
+      expect(keyframesGot).toBeGreaterThanOrEqual(keyframesExpected);
+      if (chunk >= 1000) expect(views).toBeGreaterThan(0);
+    }
+  });
+
   it('keeps the raw PAT and PMT packets for replay', () => {
     const { inspector } = inspect(sample('dvbt-h264-eac3-france2-tsduck026.ts'));
     expect(readPacketHeader(inspector.patPacket!)?.pid).toBe(0);
