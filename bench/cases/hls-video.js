@@ -38,7 +38,7 @@ const commandLine = (pid) => {
 async function run(ctx) {
   const rounds = ctx.smoke ? 1 : 2;
   const warmMs = ctx.smoke ? 1_500 : 3_000;
-  const windowMs = ctx.smoke ? 1_500 : 20_000;
+  const windowMs = ctx.smoke ? 1_500 : 10_000;
   const { startSimulator } = dist('simulator');
   const sim = await startSimulator({ host: '127.0.0.1' });
   let proxy;
