@@ -1,6 +1,7 @@
-// Test helper: the plugin built into a temp folder, a real Homebridge child process loading it in
-// insecure mode (-I), and a small client for HAP's HTTP interface (GET /accessories, GET and PUT
-// /characteristics with the setup code as Authorization header).
+// Test helper: the plugin built into a temp folder, a real Homebridge child process loading it (in
+// insecure mode, -I, unless asked otherwise), and a small client for HAP's HTTP interface in
+// insecure mode (GET /accessories, GET and PUT /characteristics with the setup code as Authorization
+// header).
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -44,10 +45,12 @@ export class Homebridge {
   log = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(pluginPath: string, readonly storage: string, config: unknown) {
+  /** `insecure: false` runs Homebridge as users do: a controller must pair with the setup code first. */
+  constructor(pluginPath: string, readonly storage: string, config: unknown, { insecure = true } = {}) {
     mkdirSync(storage, { recursive: true });
     writeFileSync(join(storage, 'config.json'), JSON.stringify(config, null, 2));
-    this.child = spawn(process.execPath, [HOMEBRIDGE, '-I', '-Q', '-D', '-U', storage, '-P', pluginPath, '--strict-plugin-resolution'], {
+    const args = [HOMEBRIDGE, ...(insecure ? ['-I'] : []), '-Q', '-D', '-U', storage, '-P', pluginPath, '--strict-plugin-resolution'];
+    this.child = spawn(process.execPath, args, {
       env: { PATH: process.env.PATH, HOME: storage, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
