@@ -8,6 +8,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uuid } from 'hap-nodejs';
+import { parseServiceRef } from '../../src/receiver/service-ref';
+import { FAVOURITES_TV_REF, type Simulator } from '../../src/simulator';
 
 export const ROOT = join(__dirname, '..', '..');
 export const PIN = '031-45-154';
@@ -81,6 +83,28 @@ export class Homebridge {
   kill(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
+}
+
+/**
+ * The plugin's block for one receiver, the simulator, with its Favourites, polled every second,
+ * the proxy on a free loopback port, and no MQTT.
+ */
+export function simulatorPlatform(sim: Simulator): Record<string, unknown> {
+  const web = new URL(sim.webUrl);
+  return {
+    platform: 'XG2G', name: 'xg2g',
+    receivers: [{
+      name: 'Test Box', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'],
+      streamTarget: sim.streamUrl, refreshInterval: 1,
+    }],
+    proxy: { listen: '127.0.0.1:0' }, api: { listen: '' }, mqtt: { enabled: false },
+  };
+}
+
+/** Favourites' playable channels in bouquet order, from the simulator's own data. */
+export function favourites(sim: Simulator): string[] {
+  const bouquet = sim.bouquets.find((b) => b.ref === FAVOURITES_TV_REF)!;
+  return bouquet.entries.filter((e) => e.channel && parseServiceRef(e.ref).flags === 0).map((e) => parseServiceRef(e.ref).ref);
 }
 
 export function removeDir(dir: string): void {

@@ -6,10 +6,10 @@ import { execFileSync, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Characteristic, Service } from 'hap-nodejs';
 import { channelId, channelNumber, parseServiceRef } from '../../src/receiver/service-ref';
-import { FAVOURITES_TV_REF, startSimulator, type Simulator } from '../../src/simulator';
+import { startSimulator, type Simulator } from '../../src/simulator';
 import { processAlive, until } from '../helpers/stack';
 import {
-  buildPlugin, findService, HapAccessory, HapClient, Homebridge, iidOf, PIN, randomMac, removeDir, short, tempDir, valueOf,
+  buildPlugin, favourites, findService, HapAccessory, HapClient, Homebridge, iidOf, PIN, randomMac, removeDir, short, simulatorPlatform, tempDir, valueOf,
 } from './harness';
 
 jest.setTimeout(60_000);
@@ -34,18 +34,10 @@ beforeAll(async () => {
   sim = await startSimulator();
   dir = tempDir();
   plugins = buildPlugin(dir);
-  const web = new URL(sim.webUrl);
   hb = new Homebridge(join(plugins, 'homebridge-xg2g'), join(dir, 'storage'), {
     // ciao works in this sandbox (loopback only); no bridge port: HAP picks free ones and logs them.
     bridge: { name: 'XG2G Test', username: randomMac(), pin: PIN, advertiser: 'ciao', bind: ['127.0.0.1'] },
-    platforms: [{
-      platform: 'XG2G', name: 'xg2g',
-      receivers: [{
-        name: 'Test Box', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'],
-        streamTarget: sim.streamUrl, refreshInterval: 1,
-      }],
-      proxy: { listen: '127.0.0.1:0' }, api: { listen: '' }, mqtt: { enabled: false },
-    }],
+    platforms: [simulatorPlatform(sim)],
   });
   const bridgePort = await hb.waitFor(/\(XG2G Test\) is running on port (\d+)/);
   const tvPort = await hb.waitFor(/Test Box(?: [0-9A-F]{4})? is running on port (\d+)/);
@@ -58,12 +50,6 @@ afterAll(async () => {
   await sim?.close();
   if (dir) removeDir(dir);
 });
-
-/** Favourites' playable channels in bouquet order, from the simulator's own data. */
-function favourites(): string[] {
-  const bouquet = sim.bouquets.find((b) => b.ref === FAVOURITES_TV_REF)!;
-  return bouquet.entries.filter((e) => e.channel && parseServiceRef(e.ref).flags === 0).map((e) => parseServiceRef(e.ref).ref);
-}
 
 async function tvAccessory(): Promise<HapAccessory> {
   const [accessory] = await tv.accessories();
@@ -95,7 +81,7 @@ it('publishes the TV with an input per favourite, a speaker and the box\'s devic
   const television = findService(accessory, Service.Television.UUID)!;
   expect(television).toBeDefined();
   const inputs = accessory.services.filter((s) => s.type === short(Service.InputSource.UUID));
-  const expected = favourites();
+  const expected = favourites(sim);
   expect(inputs.map((s) => valueOf(s, Characteristic.Identifier.UUID))).toEqual(expected.map((r) => channelNumber(parseServiceRef(r))));
   for (const input of inputs) {
     expect(valueOf(input, Characteristic.InputSourceType.UUID)).toBe(Characteristic.InputSourceType.TUNER);
@@ -118,8 +104,8 @@ it('publishes the TV with an input per favourite, a speaker and the box\'s devic
 it('bridges one switch accessory per favourite channel', async () => {
   const all = await bridge.accessories();
   const serials = all.map(infoSerial);
-  for (const ref of favourites()) expect(serials).toContain(channelId(parseServiceRef(ref)));
-  expect(all.filter((a) => findService(a, Service.Switch.UUID))).toHaveLength(favourites().length);
+  for (const ref of favourites(sim)) expect(serials).toContain(channelId(parseServiceRef(ref)));
+  expect(all.filter((a) => findService(a, Service.Switch.UUID))).toHaveLength(favourites(sim).length);
 });
 
 it('zaps from the TV\'s ActiveIdentifier and from a channel switch', async () => {

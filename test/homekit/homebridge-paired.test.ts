@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import HttpClient from 'hap-controller/lib/transport/ip/http-client';
 import { Characteristic, Service } from 'hap-nodejs';
 import { channelId, channelNumber, parseServiceRef } from '../../src/receiver/service-ref';
-import { FAVOURITES_TV_REF, startSimulator, type Simulator } from '../../src/simulator';
+import { startSimulator, type Simulator } from '../../src/simulator';
 import { until } from '../helpers/stack';
-import { buildPlugin, findService, HapAccessory, Homebridge, iidOf, PIN, randomMac, removeDir, short, tempDir, valueOf } from './harness';
+import { buildPlugin, favourites, findService, HapAccessory, Homebridge, iidOf, PIN, randomMac, removeDir, short, simulatorPlatform, tempDir, valueOf } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -32,18 +32,10 @@ beforeAll(async () => {
   sim = await startSimulator();
   dir = tempDir();
   const plugins = buildPlugin(dir);
-  const web = new URL(sim.webUrl);
   const username = randomMac();
   hb = new Homebridge(join(plugins, 'homebridge-xg2g'), join(dir, 'storage'), {
     bridge: { name: 'XG2G Paired', username, pin: PIN, advertiser: 'ciao', bind: ['127.0.0.1'] },
-    platforms: [{
-      platform: 'XG2G', name: 'xg2g',
-      receivers: [{
-        name: 'Test Box', host: web.hostname, port: Number(web.port), bouquets: ['Favourites (TV)'],
-        streamTarget: sim.streamUrl, refreshInterval: 1,
-      }],
-      proxy: { listen: '127.0.0.1:0' }, api: { listen: '' }, mqtt: { enabled: false },
-    }],
+    platforms: [simulatorPlatform(sim)],
   }, { insecure: false });
   bridgePort = Number((await hb.waitFor(/\(XG2G Paired\) is running on port (\d+)/))[1]);
   const tvPort = Number((await hb.waitFor(/Test Box(?: [0-9A-F]{4})? is running on port (\d+)/))[1]);
@@ -60,11 +52,6 @@ afterAll(async () => {
   await sim?.close();
   if (dir) removeDir(dir);
 });
-
-function favourites(): string[] {
-  const bouquet = sim.bouquets.find((b) => b.ref === FAVOURITES_TV_REF)!;
-  return bouquet.entries.filter((e) => e.channel && parseServiceRef(e.ref).flags === 0).map((e) => parseServiceRef(e.ref).ref);
-}
 
 /** The accessory list in the harness's form: hap-controller spells every type as a long UUID. */
 async function accessories(client: HttpClient): Promise<HapAccessory[]> {
@@ -110,10 +97,10 @@ it('refuses a controller that has not paired', async () => {
 it('lists the channels and the TV over the encrypted sessions', async () => {
   const all = await accessories(bridge);
   const serials = all.map((a) => valueOf(findService(a, Service.AccessoryInformation.UUID)!, Characteristic.SerialNumber.UUID));
-  for (const ref of favourites()) expect(serials).toContain(channelId(parseServiceRef(ref)));
+  for (const ref of favourites(sim)) expect(serials).toContain(channelId(parseServiceRef(ref)));
   const [television] = await accessories(tv);
   expect(findService(television, Service.Television.UUID)).toBeDefined();
-  expect(television.services.filter((s) => s.type === short(Service.InputSource.UUID))).toHaveLength(favourites().length);
+  expect(television.services.filter((s) => s.type === short(Service.InputSource.UUID))).toHaveLength(favourites(sim).length);
 });
 
 it('zaps from a channel switch and from the TV\'s input', async () => {
