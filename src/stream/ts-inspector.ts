@@ -93,8 +93,7 @@ export class TsInspector {
    * The same as push for the live path, without copying the chunk: the packet split across the
    * previous read and this one is rebuilt on its own (188 bytes, from Node's small-buffer pool) and
    * the rest goes on as a view of the chunk, so `emit` gets one or two runs. Copying every chunk
-   * doubled the bytes allocated per second, and at high rates that memory, freed only by full
-   * collections, cost more CPU than parsing did.
+   * doubled the bytes allocated per second of stream, all of it for the garbage collector to free.
    */
   pushEach(chunk: Buffer, emit: (packets: Buffer) => void): void {
     const carried = this.carry.length;
