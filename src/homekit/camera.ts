@@ -20,6 +20,7 @@ import { Logger } from '../logger';
 import type { Receiver } from '../receiver/receiver';
 import { CAMERA_STREAMS_PER_ACCESSORY, PLATFORM_NAME, PLUGIN_NAME } from '../settings';
 import type { CameraFeed } from '../stream/camera-feed';
+import { quotedNames, restoreCached } from './cached';
 import { CameraDelegate } from './camera-delegate';
 import { streamingOptions } from './camera-options';
 import { setDeviceInformation } from './device-info';
@@ -70,23 +71,16 @@ export class CameraAccessories {
 
   /** `sources`: the receivers with cameraAccessory on. */
   constructor(private readonly api: API, private readonly log: Logger, private readonly sources: CameraSource[], cached: PlatformAccessory[]) {
-    const stale: PlatformAccessory[] = [];
-    for (const accessory of cached) {
+    restoreCached(api, log, cached, (accessory) => {
       const source = this.sourceOf(accessory.context as Partial<CameraContext>);
-      if (!source) {
-        stale.push(accessory);
-        continue;
-      }
+      if (!source) return false;
       // Answers at once (snapshots, live views), before the box's identity is known.
       if (!this.bind(accessory, source)) {
         // Kept for its room and scenes, but honest about not working.
         markNotResponding(api.hap, [accessory]);
       }
-    }
-    if (stale.length > 0) {
-      this.log.info(`Removing ${stale.length} camera accessory(ies) (${stale.map((a) => `"${a.displayName}"`).join(', ')}) no longer in the configuration.`);
-      this.api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, stale);
-    }
+      return true;
+    }, (stale) => `Removing ${stale.length} camera accessory(ies) (${quotedNames(stale)}) no longer in the configuration.`);
   }
 
   /** After a receiver's device info (re)loaded: creates its camera, under a UUID from its identity. */
@@ -106,7 +100,7 @@ export class CameraAccessories {
       removed.push(b.accessory);
     }
     if (removed.length > 0) {
-      this.log.info(`${runtime.name}: replacing the camera made for another box (${removed.map((a) => `"${a.displayName}"`).join(', ')}).`);
+      this.log.info(`${runtime.name}: replacing the camera made for another box (${quotedNames(removed)}).`);
       this.api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, removed);
     }
     const existing = this.bound.get(uuid)?.accessory;

@@ -11,6 +11,7 @@ import type { ReceiverState } from '../receiver/monitor';
 import type { Receiver } from '../receiver/receiver';
 import { channelId, parseServiceRef, ServiceRef, tryParseServiceRef } from '../receiver/service-ref';
 import { HOMEKIT_CHANNEL_ACCESSORIES_MAX, PLUGIN_NAME, PLATFORM_NAME } from '../settings';
+import { restoreCached } from './cached';
 import { HomeKitCommands, push, showable } from './commands';
 import { setDeviceInformation } from './device-info';
 import { describeLeftOut, planChannels, PlannedChannel, shareBudget } from './inputs';
@@ -70,23 +71,16 @@ export class ChannelAccessories {
     this.entries = runtimes.map((runtime) => ({
       runtime, commands: new HomeKitCommands(api.hap, log, runtime), loaded: false, cutWarning: new LogOnce((line) => log.warn(line)),
     }));
-    const stale: PlatformAccessory[] = [];
-    for (const accessory of cached) {
+    restoreCached(api, log, cached, (accessory) => {
       const ctx = accessory.context as Partial<ChannelContext>;
       const entry = this.entries.find((e) => e.runtime.name === ctx.receiverName || e.runtime.config.host === ctx.host);
       const ref = typeof ctx.ref === 'string' ? tryParseServiceRef(ctx.ref) : undefined;
-      if (!entry || !ref) {
-        stale.push(accessory);
-        continue;
-      }
+      if (!entry || !ref) return false;
       // Answer for the cached accessory at once (Not Responding until the box answers), before its channels load.
       this.accessories.set(accessory.UUID, accessory);
       this.bind(accessory, entry, ref, accessory.displayName);
-    }
-    if (stale.length > 0) {
-      this.log.info(`Removing ${stale.length} channel accessory(ies) of receivers no longer configured with channel accessories.`);
-      this.api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, stale);
-    }
+      return true;
+    }, (stale) => `Removing ${stale.length} channel accessory(ies) of receivers no longer configured with channel accessories.`);
   }
 
   /** After a receiver's channels (re)loaded: adds, keeps and removes accessories to match every bouquet. */

@@ -21,6 +21,7 @@ import type { Receiver } from '../receiver/receiver';
 import type { SessionManager } from '../stream/sessions';
 import { PLATFORM_NAME, PLUGIN_NAME } from '../settings';
 import { MomentarySwitch } from './action-switches';
+import { quotedNames, restoreCached } from './cached';
 import { setDeviceInformation } from './device-info';
 import { cleanName } from './names';
 import { RecordSwitch } from './record-switch';
@@ -88,21 +89,14 @@ export class ControlAccessories {
   private readonly bound = new Map<string, Bound>();
 
   constructor(private readonly api: API, private readonly log: Logger, private readonly sources: ControlSource[], cached: PlatformAccessory[]) {
-    const stale: PlatformAccessory[] = [];
-    for (const accessory of cached) {
+    restoreCached(api, log, cached, (accessory) => {
       const ctx = accessory.context as Partial<ControlContext>;
       const source = this.sourceOf(ctx);
-      if (!source || !ctx.role || !controlRoles(source.runtime.config).includes(ctx.role)) {
-        stale.push(accessory);
-        continue;
-      }
+      if (!source || !ctx.role || !controlRoles(source.runtime.config).includes(ctx.role)) return false;
       // Answers at once (Not Responding until the box answers), before the box's identity is known.
       this.bind(accessory, source, ctx.role);
-    }
-    if (stale.length > 0) {
-      this.log.info(`Removing ${stale.length} accessory(ies) (${stale.map((a) => `"${a.displayName}"`).join(', ')}) no longer in the configuration.`);
-      this.api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, stale);
-    }
+      return true;
+    }, (stale) => `Removing ${stale.length} accessory(ies) (${quotedNames(stale)}) no longer in the configuration.`);
   }
 
   /** After a receiver's device info (re)loaded: creates the missing accessories, under UUIDs from its identity. */
@@ -138,7 +132,7 @@ export class ControlAccessories {
       }
     }
     if (removed.length > 0) {
-      this.log.info(`${runtime.name}: replacing ${removed.length} accessory(ies) made for another box (${removed.map((a) => `"${a.displayName}"`).join(', ')}).`);
+      this.log.info(`${runtime.name}: replacing ${removed.length} accessory(ies) made for another box (${quotedNames(removed)}).`);
       this.api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, removed);
     }
     if (added.length > 0) this.api.registerPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, added);
