@@ -86,11 +86,19 @@ export async function startMosquitto(): Promise<TestBroker> {
       rmSync(dir, { recursive: true, force: true });
     },
     async clients() {
-      // The asking client counts too: the broker's number less one.
-      const w = await Watcher.connect(`mqtt://127.0.0.1:${port}`, ['$SYS/broker/clients/connected']);
+      // The asking client counts too: the broker's number less one. The retained value may predate
+      // the asking client; its own arrival changes the count, which Mosquitto publishes within
+      // sys_interval. So a live value is awaited, and the retained one stands only when none comes
+      // (then the count did not change: another asking client had just left).
+      const topic = '$SYS/broker/clients/connected';
+      const w = await Watcher.connect(`mqtt://127.0.0.1:${port}`, [topic]);
       try {
-        const text = await w.waitFor('$SYS/broker/clients/connected', () => true, 3_000);
-        return Number(text) - 1;
+        await w.waitFor(topic, () => true, 3_000);
+        const live = (): boolean => w.messages.some((m) => m.topic === topic && !m.retain);
+        const deadline = Date.now() + 1_500;
+        while (!live() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const latest = w.messages.filter((m) => m.topic === topic).at(-1)!;
+        return Number(latest.text) - 1;
       } finally {
         await w.close();
       }

@@ -198,7 +198,7 @@ describe.each([['embedded aedes', startAedes], ['mosquitto', startMosquitto]])('
     }
     await until(() => new Set([...discoveryConfigs(w!).values()].map((c) => (c.device as { name: string }).name)).size === 2, 10_000, 'both devices');
     // The watcher and the bridge: two clients, not one per receiver.
-    await until(async () => (await broker.clients()) === 2, 5_000, 'two clients at the broker');
+    await until(async () => (await broker.clients()) === 2, 10_000, 'two clients at the broker');
     await new Promise((r) => setTimeout(r, 1_200));
     expect(await broker.clients()).toBe(2);
     // Commands reach the right box.
