@@ -6,6 +6,7 @@
  */
 import type { API, PlatformAccessory } from 'homebridge';
 import type { Logger } from '../logger';
+import type { Receiver } from '../receiver/receiver';
 import { PLATFORM_NAME, PLUGIN_NAME } from '../settings';
 
 /** The accessories' names as a log line lists them: "A", "B". */
@@ -28,4 +29,12 @@ export function restoreCached(
   if (stale.length === 0) return;
   log.info(removed(stale));
   api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, stale);
+}
+
+/**
+ * The receiver a cached accessory was made for, from what its context recorded: by name first,
+ * else by host (a receiver renamed in the configuration keeps its accessories).
+ */
+export function sourceFor<T extends { runtime: Receiver }>(sources: readonly T[], ctx: { receiverName?: string; host?: string }): T | undefined {
+  return sources.find((s) => s.runtime.name === ctx.receiverName) ?? sources.find((s) => s.runtime.config.host === ctx.host);
 }

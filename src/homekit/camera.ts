@@ -20,7 +20,7 @@ import { Logger } from '../logger';
 import type { Receiver } from '../receiver/receiver';
 import { CAMERA_STREAMS_PER_ACCESSORY, PLATFORM_NAME, PLUGIN_NAME } from '../settings';
 import type { CameraFeed } from '../stream/camera-feed';
-import { quotedNames, restoreCached } from './cached';
+import { quotedNames, restoreCached, sourceFor } from './cached';
 import { CameraDelegate } from './camera-delegate';
 import { streamingOptions } from './camera-options';
 import { setDeviceInformation } from './device-info';
@@ -72,7 +72,7 @@ export class CameraAccessories {
   /** `sources`: the receivers with cameraAccessory on. */
   constructor(private readonly api: API, private readonly log: Logger, private readonly sources: CameraSource[], cached: PlatformAccessory[]) {
     restoreCached(api, log, cached, (accessory) => {
-      const source = this.sourceOf(accessory.context as Partial<CameraContext>);
+      const source = sourceFor(this.sources, accessory.context as Partial<CameraContext>);
       if (!source) return false;
       // Answers at once (snapshots, live views), before the box's identity is known.
       if (!this.bind(accessory, source)) {
@@ -125,10 +125,6 @@ export class CameraAccessories {
   /** Number of camera accessories on the bridge. */
   get count(): number {
     return this.bound.size;
-  }
-
-  private sourceOf(ctx: Partial<CameraContext>): CameraSource | undefined {
-    return this.sources.find((s) => s.runtime.name === ctx.receiverName) ?? this.sources.find((s) => s.runtime.config.host === ctx.host);
   }
 
   private name(runtime: Receiver): string {

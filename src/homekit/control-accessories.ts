@@ -21,7 +21,7 @@ import type { Receiver } from '../receiver/receiver';
 import type { SessionManager } from '../stream/sessions';
 import { PLATFORM_NAME, PLUGIN_NAME } from '../settings';
 import { MomentarySwitch } from './action-switches';
-import { quotedNames, restoreCached } from './cached';
+import { quotedNames, restoreCached, sourceFor } from './cached';
 import { setDeviceInformation } from './device-info';
 import { cleanName } from './names';
 import { RecordSwitch } from './record-switch';
@@ -91,7 +91,7 @@ export class ControlAccessories {
   constructor(private readonly api: API, private readonly log: Logger, private readonly sources: ControlSource[], cached: PlatformAccessory[]) {
     restoreCached(api, log, cached, (accessory) => {
       const ctx = accessory.context as Partial<ControlContext>;
-      const source = this.sourceOf(ctx);
+      const source = sourceFor(this.sources, ctx);
       if (!source || !ctx.role || !controlRoles(source.runtime.config).includes(ctx.role)) return false;
       // Answers at once (Not Responding until the box answers), before the box's identity is known.
       this.bind(accessory, source, ctx.role);
@@ -152,10 +152,6 @@ export class ControlAccessories {
   /** Number of home-control accessories on the bridge. */
   get count(): number {
     return this.bound.size;
-  }
-
-  private sourceOf(ctx: Partial<ControlContext>): ControlSource | undefined {
-    return this.sources.find((s) => s.runtime.name === ctx.receiverName) ?? this.sources.find((s) => s.runtime.config.host === ctx.host);
   }
 
   private name(runtime: Receiver, role: ControlRole): string {
